@@ -1,0 +1,15 @@
+DROP TABLE app_state;
+DROP TABLE search_synonyms;
+DROP TABLE holidays;
+DROP TABLE service_versions;
+DROP TABLE service_legal_bases;
+DROP TABLE service_documents;
+DROP TABLE service_channels;
+DROP TABLE service_target_groups;
+DROP TABLE service_implementing_levels;
+DROP TABLE services;
+DROP TABLE target_groups;
+DROP TABLE fields;
+DROP TABLE agencies;
+DROP TABLE wards;
+DROP TABLE provinces;

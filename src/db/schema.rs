@@ -1,0 +1,191 @@
+//! Portable table definitions shared by both backends (ids as BIGINT, times as UTC TIMESTAMP).
+
+diesel::table! {
+    provinces (code) {
+        code -> Text,
+        name -> Text,
+        full_name -> Text,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    wards (code) {
+        code -> Text,
+        name -> Text,
+        full_name -> Text,
+        kind -> Text,
+        province_code -> Text,
+    }
+}
+
+diesel::table! {
+    agencies (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        parent_id -> Nullable<BigInt>,
+        tier -> Text,
+        province_code -> Nullable<Text>,
+        ward_code -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fields (id) {
+        id -> BigInt,
+        name -> Text,
+        slug -> Text,
+    }
+}
+
+diesel::table! {
+    target_groups (id) {
+        id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        field_id -> BigInt,
+        ministry_id -> BigInt,
+        agency_id -> Nullable<BigInt>,
+        procedure_type -> Text,
+        decision_number -> Text,
+        implementing_agency -> Text,
+        competent_agency -> Text,
+        documents_text -> Text,
+        steps -> Text,
+        requirements -> Text,
+        result_code -> Text,
+        result -> Text,
+        related_procedures -> Text,
+        source_url -> Text,
+        online_level -> Integer,
+        online_level_source -> Text,
+        has_online -> Bool,
+        active -> Bool,
+        version -> Integer,
+        seed_hash -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    service_implementing_levels (service_id, level) {
+        service_id -> BigInt,
+        level -> Text,
+    }
+}
+
+diesel::table! {
+    service_target_groups (service_id, target_group_id) {
+        service_id -> BigInt,
+        target_group_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    service_channels (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        position -> Integer,
+        channel -> Text,
+        processing_time -> Nullable<Double>,
+        time_unit -> Nullable<Text>,
+        time_unit_text -> Text,
+        fee_vnd -> Nullable<BigInt>,
+        fee_text -> Text,
+    }
+}
+
+diesel::table! {
+    service_documents (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        position -> Integer,
+        case_name -> Text,
+        name -> Text,
+        form_template -> Text,
+        originals -> Nullable<Integer>,
+        copies -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    service_legal_bases (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        position -> Integer,
+        title -> Text,
+        number -> Text,
+    }
+}
+
+diesel::table! {
+    service_versions (id) {
+        id -> BigInt,
+        service_id -> BigInt,
+        version -> Integer,
+        snapshot -> Text,
+        changed_by -> Nullable<BigInt>,
+        changed_at -> Timestamp,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    holidays (day) {
+        day -> Date,
+        name_vi -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::table! {
+    search_synonyms (id) {
+        id -> BigInt,
+        term -> Text,
+        expansion -> Text,
+    }
+}
+
+diesel::table! {
+    app_state (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(wards -> provinces (province_code));
+diesel::joinable!(services -> fields (field_id));
+diesel::joinable!(service_channels -> services (service_id));
+diesel::joinable!(service_documents -> services (service_id));
+diesel::joinable!(service_legal_bases -> services (service_id));
+diesel::joinable!(service_implementing_levels -> services (service_id));
+diesel::joinable!(service_target_groups -> services (service_id));
+diesel::joinable!(service_target_groups -> target_groups (target_group_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    provinces,
+    wards,
+    agencies,
+    fields,
+    target_groups,
+    services,
+    service_implementing_levels,
+    service_target_groups,
+    service_channels,
+    service_documents,
+    service_legal_bases,
+    service_versions,
+    holidays,
+    search_synonyms,
+    app_state,
+);

@@ -1,0 +1,587 @@
+//! The public catalogue as citizens browse it: service summaries and records, and the in-memory
+//! read model (filters, facets, sorting, paging, search) rebuilt whenever the catalogue changes.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::search::{SearchDoc, SearchIndex, Segment, Synonym, highlight};
+
+/// Implementing levels in the order of the state's hierarchy.
+pub const TIERS: [&str; 4] = ["ministry", "province", "commune", "other"];
+
+pub fn tier_rank(tier: &str) -> usize {
+    TIERS.iter().position(|t| *t == tier).unwrap_or(TIERS.len())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct TimeLimit {
+    pub amount: f64,
+    /// `working_days`, `days`, `hours`, `months`, `years`, `other` or empty when the record gives none.
+    pub unit: String,
+}
+
+/// What lists, filters and search need of a service.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceSummary {
+    #[serde(skip)]
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub field: String,
+    pub field_slug: String,
+    pub ministry: String,
+    pub ministry_code: String,
+    pub implementing_agency: String,
+    /// Key of the `agency` filter.
+    pub agency_slug: String,
+    pub implementing_levels: Vec<String>,
+    pub target_groups: Vec<String>,
+    #[serde(skip)]
+    pub target_group_ids: Vec<i64>,
+    /// 1–4 (Decree 43/2011); 4 = "toàn trình" (end-to-end online), 3 = "một phần" (partly online).
+    pub online_level: i32,
+    pub has_online: bool,
+    /// The online channel's time limit, else the first channel's.
+    pub processing: Option<TimeLimit>,
+    /// The online channel's fee in VND when known (0 = free).
+    pub fee_vnd: Option<i64>,
+    pub result: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChannelInfo {
+    /// `online`, `in_person` or `post`.
+    pub channel: String,
+    pub processing_time: Option<f64>,
+    pub time_unit: Option<String>,
+    pub time_unit_text: String,
+    pub fee_vnd: Option<i64>,
+    pub fee_text: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentInfo {
+    pub name: String,
+    pub form_template: String,
+    pub originals: Option<i32>,
+    pub copies: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentGroup {
+    /// The case ("trường hợp") these documents are for; empty when the record has one list.
+    pub case_name: String,
+    pub documents: Vec<DocumentInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LegalInfo {
+    pub title: String,
+    pub number: String,
+}
+
+/// Everything the national record holds about one procedure.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceDetail {
+    pub code: String,
+    pub name: String,
+    pub field: String,
+    pub field_slug: String,
+    pub ministry: String,
+    pub ministry_code: String,
+    pub implementing_agency: String,
+    pub competent_agency: String,
+    pub procedure_type: String,
+    pub decision_number: String,
+    pub implementing_levels: Vec<String>,
+    pub target_groups: Vec<String>,
+    pub steps: String,
+    pub requirements: String,
+    pub result_code: String,
+    pub result: String,
+    pub related_procedures: String,
+    pub source_url: String,
+    pub online_level: i32,
+    pub has_online: bool,
+    pub channels: Vec<ChannelInfo>,
+    pub document_groups: Vec<DocumentGroup>,
+    pub legal_basis: Vec<LegalInfo>,
+    pub version: i32,
+    /// RFC 3339, UTC.
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LookupItem {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UnitInfo {
+    pub code: String,
+    pub name: String,
+    pub full_name: String,
+    /// provinces: `municipality` | `province`; wards: `ward` | `commune` | `special_administrative_region`.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub province_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FacetCount {
+    pub code: String,
+    pub name: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    Relevance,
+    Name,
+    Code,
+    Level,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        match s {
+            "relevance" => Some(Sort::Relevance),
+            "name" => Some(Sort::Name),
+            "code" => Some(Sort::Code),
+            "level" => Some(Sort::Level),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Relevance => "relevance",
+            Sort::Name => "name",
+            Sort::Code => "code",
+            Sort::Level => "level",
+        }
+    }
+}
+
+pub const PER_PAGE_CHOICES: [usize; 4] = [10, 20, 50, 100];
+pub const DEFAULT_PER_PAGE: usize = 20;
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// The raw query string of a list or search request: every value optional and untrusted.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RawFilter {
+    /// Free text: words, a procedure code, everyday phrasing; accents optional.
+    pub q: Option<String>,
+    /// Field (lĩnh vực) slug, e.g. `ho-tich`.
+    pub field: Option<String>,
+    /// Ministry code, e.g. `bo-tu-phap`.
+    pub ministry: Option<String>,
+    /// Implementing agency slug.
+    pub agency: Option<String>,
+    /// Implementing level: `ministry`, `province`, `commune`, `other`.
+    pub tier: Option<String>,
+    /// Online level 1–4 (4 = toàn trình, 3 = một phần).
+    pub level: Option<String>,
+    /// `1` to show only services that can be filed online.
+    pub online: Option<String>,
+    /// Target group id.
+    pub group: Option<String>,
+    /// `relevance` (default with q), `name` (default without), `code`, `level`.
+    pub sort: Option<String>,
+    /// 1-based page number.
+    pub page: Option<String>,
+    /// 10, 20, 50 or 100.
+    pub per_page: Option<String>,
+}
+
+/// A filter value that was not understood and so not applied; the page says so.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Ignored {
+    pub param: String,
+    pub value: String,
+}
+
+/// A validated filter: only values the catalogue knows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Filter {
+    pub q: String,
+    pub field: Option<String>,
+    pub ministry: Option<String>,
+    pub agency: Option<String>,
+    pub tier: Option<String>,
+    pub level: Option<i32>,
+    pub online: bool,
+    pub group: Option<i64>,
+    pub sort: Option<Sort>,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+impl Filter {
+    /// The query string that reproduces this filter (page left out unless > 1), for links.
+    pub fn to_query(&self, page: Option<usize>) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if !self.q.is_empty() {
+            pairs.push(("q", self.q.clone()));
+        }
+        for (k, v) in [
+            ("field", &self.field),
+            ("ministry", &self.ministry),
+            ("agency", &self.agency),
+            ("tier", &self.tier),
+        ] {
+            if let Some(v) = v {
+                pairs.push((k, v.clone()));
+            }
+        }
+        if let Some(l) = self.level {
+            pairs.push(("level", l.to_string()));
+        }
+        if self.online {
+            pairs.push(("online", "1".into()));
+        }
+        if let Some(g) = self.group {
+            pairs.push(("group", g.to_string()));
+        }
+        if let Some(s) = self.sort {
+            pairs.push(("sort", s.as_str().into()));
+        }
+        if self.per_page != DEFAULT_PER_PAGE {
+            pairs.push(("per_page", self.per_page.to_string()));
+        }
+        if let Some(p) = page.filter(|p| *p > 1) {
+            pairs.push(("page", p.to_string()));
+        }
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.q.is_empty()
+            && self.field.is_none()
+            && self.ministry.is_none()
+            && self.agency.is_none()
+            && self.tier.is_none()
+            && self.level.is_none()
+            && !self.online
+            && self.group.is_none()
+    }
+}
+
+/// One row of a result page.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListItem<'a> {
+    pub service: &'a ServiceSummary,
+    /// The name split for highlighting the words that matched the query.
+    pub name_segments: Vec<Segment>,
+    pub score: Option<f32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ListPage<'a> {
+    pub items: Vec<ListItem<'a>>,
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub per_page: usize,
+    pub sort: Sort,
+}
+
+/// The whole public catalogue in memory, with its search index; rebuilt when `version` changes.
+pub struct Catalogue {
+    pub version: i64,
+    pub services: Vec<ServiceSummary>,
+    by_code: HashMap<String, usize>,
+    index: SearchIndex,
+    pub fields: Vec<FacetCount>,
+    pub ministries: Vec<FacetCount>,
+    pub agencies: Vec<FacetCount>,
+    pub target_groups: Vec<FacetCount>,
+    /// `level_counts[l]` = services at online level l (index 0 unused).
+    pub level_counts: [usize; 5],
+    pub tier_counts: Vec<FacetCount>,
+    pub online_count: usize,
+}
+
+fn facet<F: Fn(&ServiceSummary) -> Vec<(String, String)>>(
+    services: &[ServiceSummary],
+    key: F,
+) -> Vec<FacetCount> {
+    let mut counts: HashMap<String, FacetCount> = HashMap::new();
+    for s in services {
+        for (code, name) in key(s) {
+            counts
+                .entry(code.clone())
+                .or_insert(FacetCount {
+                    code,
+                    name,
+                    count: 0,
+                })
+                .count += 1;
+        }
+    }
+    let mut v: Vec<FacetCount> = counts.into_values().collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    v
+}
+
+/// URL-safe ASCII slug of a Vietnamese name ("Hộ tịch" → "ho-tich"); the stable key of the
+/// field and agency filters.
+pub fn slugify(name: &str) -> String {
+    let folded = crate::search::fold(name);
+    let mut out = String::with_capacity(folded.len());
+    for ch in folded.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+impl Catalogue {
+    pub fn build(version: i64, services: Vec<ServiceSummary>, synonyms: &[Synonym]) -> Catalogue {
+        let docs: Vec<SearchDoc> = services
+            .iter()
+            .map(|s| SearchDoc {
+                code: s.code.clone(),
+                name: s.name.clone(),
+                field: s.field.clone(),
+                ministry: s.ministry.clone(),
+                agency: s.implementing_agency.clone(),
+                result: s.result.clone(),
+                target_groups: s.target_groups.clone(),
+                implementing_levels: s.implementing_levels.clone(),
+                online_level: s.online_level,
+            })
+            .collect();
+        let index = SearchIndex::build(&docs, synonyms);
+        let by_code = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.code.clone(), i))
+            .collect();
+        let fields = facet(&services, |s| vec![(s.field_slug.clone(), s.field.clone())]);
+        let ministries = facet(&services, |s| {
+            vec![(s.ministry_code.clone(), s.ministry.clone())]
+        });
+        let agencies = facet(&services, |s| {
+            if s.implementing_agency.is_empty() {
+                vec![]
+            } else {
+                vec![(s.agency_slug.clone(), s.implementing_agency.clone())]
+            }
+        });
+        let target_groups = facet(&services, |s| {
+            s.target_group_ids
+                .iter()
+                .zip(&s.target_groups)
+                .map(|(id, n)| (id.to_string(), n.clone()))
+                .collect()
+        });
+        let mut tier_counts = facet(&services, |s| {
+            s.implementing_levels
+                .iter()
+                .map(|l| (l.clone(), l.clone()))
+                .collect()
+        });
+        tier_counts.sort_by_key(|f| tier_rank(&f.code));
+        let mut level_counts = [0usize; 5];
+        for s in &services {
+            if let Some(c) = level_counts.get_mut(s.online_level.clamp(0, 4) as usize) {
+                *c += 1;
+            }
+        }
+        let online_count = services.iter().filter(|s| s.has_online).count();
+        Catalogue {
+            version,
+            services,
+            by_code,
+            index,
+            fields,
+            ministries,
+            agencies,
+            target_groups,
+            level_counts,
+            tier_counts,
+            online_count,
+        }
+    }
+
+    pub fn by_code(&self, code: &str) -> Option<&ServiceSummary> {
+        self.by_code.get(code).map(|&i| &self.services[i])
+    }
+
+    pub fn index_memory_bytes(&self) -> usize {
+        self.index.memory_bytes()
+    }
+
+    /// Checks every raw value against what the catalogue knows. Unknown values are dropped and
+    /// reported, never an error: a shared link whose filter vanished still shows a sane list.
+    pub fn parse_filter(&self, raw: &RawFilter) -> (Filter, Vec<Ignored>) {
+        let mut ignored = Vec::new();
+        let mut keep =
+            |param: &str, value: &Option<String>, ok: &dyn Fn(&str) -> bool| -> Option<String> {
+                let v = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+                if ok(v) {
+                    Some(v.to_string())
+                } else {
+                    ignored.push(Ignored {
+                        param: param.into(),
+                        value: v.chars().take(60).collect(),
+                    });
+                    None
+                }
+            };
+        let field = keep("field", &raw.field, &|v| {
+            self.fields.iter().any(|f| f.code == v)
+        });
+        let ministry = keep("ministry", &raw.ministry, &|v| {
+            self.ministries.iter().any(|f| f.code == v)
+        });
+        let agency = keep("agency", &raw.agency, &|v| {
+            self.agencies.iter().any(|f| f.code == v)
+        });
+        let tier = keep("tier", &raw.tier, &|v| TIERS.contains(&v));
+        let level = keep("level", &raw.level, &|v| matches!(v, "1" | "2" | "3" | "4"))
+            .and_then(|v| v.parse().ok());
+        let online = keep("online", &raw.online, &|v| {
+            matches!(v, "1" | "true" | "0" | "false")
+        })
+        .is_some_and(|v| v == "1" || v == "true");
+        let group = keep("group", &raw.group, &|v| {
+            self.target_groups.iter().any(|f| f.code == v)
+        })
+        .and_then(|v| v.parse().ok());
+        let sort =
+            keep("sort", &raw.sort, &|v| Sort::parse(v).is_some()).and_then(|v| Sort::parse(&v));
+        let per_page = keep("per_page", &raw.per_page, &|v| {
+            v.parse().is_ok_and(|n| PER_PAGE_CHOICES.contains(&n))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_PER_PAGE);
+        // A page number past the end is clamped later; garbage means the first page.
+        let page = keep("page", &raw.page, &|v| {
+            v.parse::<u64>().is_ok_and(|n| n >= 1)
+        })
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(|n| n.min(1_000_000) as usize)
+        .unwrap_or(1);
+        let q: String = raw
+            .q
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_QUERY_CHARS)
+            .collect::<String>()
+            .trim()
+            .to_string();
+        (
+            Filter {
+                q,
+                field,
+                ministry,
+                agency,
+                tier,
+                level,
+                online,
+                group,
+                sort,
+                page,
+                per_page,
+            },
+            ignored,
+        )
+    }
+
+    fn matches(&self, s: &ServiceSummary, f: &Filter) -> bool {
+        f.field.as_ref().is_none_or(|v| &s.field_slug == v)
+            && f.ministry.as_ref().is_none_or(|v| &s.ministry_code == v)
+            && f.agency.as_ref().is_none_or(|v| &s.agency_slug == v)
+            && f.tier
+                .as_ref()
+                .is_none_or(|v| s.implementing_levels.iter().any(|l| l == v))
+            && f.level.is_none_or(|v| s.online_level == v)
+            && (!f.online || s.has_online)
+            && f.group.is_none_or(|g| s.target_group_ids.contains(&g))
+    }
+
+    /// Filters, searches, sorts and pages. The page number is clamped to the last page.
+    pub fn list(&self, f: &Filter) -> ListPage<'_> {
+        let searching = !f.q.is_empty();
+        let (mut rows, terms): (Vec<(usize, Option<f32>)>, Vec<String>) = if searching {
+            let result = self.index.search(&f.q);
+            let rows = result
+                .hits
+                .iter()
+                .filter(|h| self.matches(&self.services[h.doc], f))
+                .map(|h| (h.doc, Some(h.score)))
+                .collect();
+            (rows, result.terms)
+        } else {
+            let rows = (0..self.services.len())
+                .filter(|&i| self.matches(&self.services[i], f))
+                .map(|i| (i, None))
+                .collect();
+            (rows, Vec::new())
+        };
+        let sort = match f.sort {
+            Some(Sort::Relevance) if !searching => Sort::Name,
+            Some(s) => s,
+            None if searching => Sort::Relevance,
+            None => Sort::Name,
+        };
+        match sort {
+            Sort::Relevance => {}
+            Sort::Name => {
+                rows.sort_by_cached_key(|(i, _)| crate::search::fold(&self.services[*i].name))
+            }
+            Sort::Code => {
+                rows.sort_by(|a, b| self.services[a.0].code.cmp(&self.services[b.0].code))
+            }
+            Sort::Level => rows.sort_by(|a, b| {
+                self.services[b.0]
+                    .online_level
+                    .cmp(&self.services[a.0].online_level)
+                    .then_with(|| self.services[a.0].code.cmp(&self.services[b.0].code))
+            }),
+        }
+        let total = rows.len();
+        let pages = total.div_ceil(f.per_page).max(1);
+        let page = f.page.clamp(1, pages);
+        let items = rows
+            .into_iter()
+            .skip((page - 1) * f.per_page)
+            .take(f.per_page)
+            .map(|(i, score)| {
+                let service = &self.services[i];
+                let name_segments = if terms.is_empty() {
+                    vec![Segment {
+                        text: service.name.clone(),
+                        mark: false,
+                    }]
+                } else {
+                    highlight(&service.name, &terms)
+                };
+                ListItem {
+                    service,
+                    name_segments,
+                    score,
+                }
+            })
+            .collect();
+        ListPage {
+            items,
+            total,
+            page,
+            pages,
+            per_page: f.per_page,
+            sort,
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Pure domain types and rules: no I/O.
+
+pub mod catalogue;
+pub mod cccd;
+pub mod level;
+pub mod procedure;

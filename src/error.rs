@@ -1,0 +1,69 @@
+//! One error type for handlers. It never leaks internals: the response carries a message key,
+//! and `web::errors` renders it as a page (HTML) or a JSON problem (API) in the user's language.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    /// The message key (in `locales/`) that explains what was wrong.
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    #[error("service unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Attached to error responses so the error renderer knows what to say.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorMessage(pub &'static str);
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        tracing::warn!(error = %e, "database pool exhausted or unreachable");
+        AppError::Unavailable
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let key = match self {
+            AppError::NotFound => "error_not_found",
+            AppError::BadRequest(key) => key,
+            AppError::Unavailable => "error_unavailable",
+            AppError::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "internal error");
+                "error_internal"
+            }
+        };
+        let mut res = HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .body(key);
+        res.extensions_mut().insert(ErrorMessage(key));
+        res
+    }
+}

@@ -1,0 +1,12 @@
+//! The public service portal: catalogue of administrative procedures, applications, routing, tracking.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod search;
+pub mod seed;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,45 @@
+//! Command line: `portal [serve]`, `portal migrate`, `portal seed`. Nothing else lives here.
+
+use anyhow::Result;
+use portal::config::Settings;
+use portal::startup::{Application, prepare_database};
+
+const USAGE: &str = "usage: portal [serve|migrate|seed]
+
+  serve    migrate, seed (when the seed data changed) and serve (default)
+  migrate  apply pending database migrations and exit
+  seed     migrate, then seed from PORTAL_DATA_DIR and exit
+
+Settings come from the environment (see README): DATABASE_URL, PORTAL_BIND, PORTAL_DATA_DIR, ...";
+
+#[actix_web::main]
+async fn main() -> Result<()> {
+    let settings = Settings::from_env()?;
+    portal::telemetry::init(settings.log_format);
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    match command.as_str() {
+        "serve" => {
+            let app = Application::build(settings)?;
+            tracing::info!(port = app.port(), "portal listening");
+            app.run_until_stopped().await?;
+        }
+        "migrate" => {
+            let pool = portal::db::connect_pool(&settings.database_url, 1)?;
+            let applied = portal::db::migrate(&mut *pool.get()?)?;
+            println!("{applied} migration(s) applied");
+        }
+        "seed" => {
+            let mut s = settings;
+            s.seed_on_start = false;
+            let pool = prepare_database(&s)?;
+            let report = portal::db::seed::run(&mut *pool.get()?, &s.data_dir)?;
+            println!("{report:?}");
+        }
+        "-h" | "--help" | "help" => println!("{USAGE}"),
+        other => {
+            eprintln!("unknown command {other:?}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Reading the real seed data shipped in `data/`: procedures, administrative units, holidays.
+//! Writing it into the database is `crate::db::seed`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::domain::procedure::Procedure;
+
+pub const PROCEDURES_FILE: &str = "procedures.jsonl.gz";
+pub const ADMIN_UNITS_FILE: &str = "admin_units.json";
+pub const HOLIDAYS_FILE: &str = "holidays.csv";
+pub const SYNONYMS_FILE: &str = "synonyms.csv";
+
+/// Every procedure in the gzip'd JSON-lines file, in file order.
+pub fn read_procedures(path: &Path) -> Result<Vec<Procedure>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let reader = BufReader::new(flate2::read::GzDecoder::new(file));
+    let mut out = Vec::with_capacity(2700);
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("reading {} line {}", path.display(), i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let p: Procedure = serde_json::from_str(&line)
+            .with_context(|| format!("parsing {} line {}", path.display(), i + 1))?;
+        out.push(p);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Province {
+    pub code: String,
+    pub name: String,
+    pub full_name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Ward {
+    pub code: String,
+    pub name: String,
+    pub full_name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub province_code: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminUnits {
+    pub provinces: Vec<Province>,
+    pub wards: Vec<Ward>,
+}
+
+pub fn read_admin_units(path: &Path) -> Result<AdminUnits> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holiday {
+    pub date: chrono::NaiveDate,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+/// `date,name_vi,name_en` with RFC 4180 quoting (names may contain commas).
+pub fn read_holidays(path: &Path) -> Result<Vec<Holiday>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells = split_csv_line(line);
+        if cells.len() != 3 {
+            anyhow::bail!(
+                "{} line {}: expected 3 columns, found {}",
+                path.display(),
+                i + 1,
+                cells.len()
+            );
+        }
+        let date = chrono::NaiveDate::parse_from_str(&cells[0], "%Y-%m-%d")
+            .with_context(|| format!("{} line {}: bad date", path.display(), i + 1))?;
+        out.push(Holiday {
+            date,
+            name_vi: cells[1].clone(),
+            name_en: cells[2].clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// One CSV line with double-quote quoting; enough for the seed files we ship.
+pub fn split_csv_line(line: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => cells.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    cells.push(cur);
+    cells
+}
+
+/// Content hash of the seed files, so a restart knows whether the seed changed.
+pub fn seed_fingerprint(dir: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for name in [
+        PROCEDURES_FILE,
+        ADMIN_UNITS_FILE,
+        HOLIDAYS_FILE,
+        SYNONYMS_FILE,
+    ] {
+        let path = dir.join(name);
+        let mut f =
+            std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)?;
+        h.update(name.as_bytes());
+        h.update((buf.len() as u64).to_le_bytes());
+        h.update(&buf);
+    }
+    Ok(format!("{:x}", h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_commas() {
+        assert_eq!(
+            split_csv_line(r#"2025-01-28,"Tết (ngày 29, cuối năm)",Lunar "x""#),
+            vec!["2025-01-28", "Tết (ngày 29, cuối năm)", "Lunar x"]
+        );
+        assert_eq!(
+            split_csv_line(r#"a,"b ""c""",d"#),
+            vec!["a", "b \"c\"", "d"]
+        );
+    }
+
+    #[test]
+    fn real_seed_files_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        let procs = read_procedures(&dir.join(PROCEDURES_FILE)).expect("procedures");
+        assert_eq!(procs.len(), 2625);
+        let units = read_admin_units(&dir.join(ADMIN_UNITS_FILE)).expect("units");
+        assert_eq!((units.provinces.len(), units.wards.len()), (34, 3321));
+        let hol = read_holidays(&dir.join(HOLIDAYS_FILE)).expect("holidays");
+        assert_eq!(hol.len(), 66);
+    }
+}

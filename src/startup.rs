@@ -1,0 +1,138 @@
+//! Builds the application from settings: database (migrate, seed), catalogue, templates,
+//! messages, route table, and the listener (port 0 picks a free port, for tests).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::{App, HttpServer};
+use anyhow::{Context, Result};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db;
+use crate::i18n::Messages;
+use crate::web::{self, AppState, assets::Assets};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: actix_web::web::Data<AppState>,
+}
+
+/// Migrates and seeds the database behind `url` (idempotent).
+pub fn prepare_database(settings: &Settings) -> Result<db::Pool> {
+    let pool = db::connect_pool(&settings.database_url, settings.db_pool_size)?;
+    let mut conn = pool.get().context("database connection")?;
+    let applied = db::migrate(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    if settings.seed_on_start {
+        let report = db::seed::run(&mut conn, &settings.data_dir)?;
+        tracing::info!(?report, "seed");
+    }
+    Ok(pool)
+}
+
+pub fn load_templates(settings: &Settings) -> Result<tera::Tera> {
+    let glob = format!("{}/**/*", settings.templates_dir.display());
+    let mut tera =
+        tera::Tera::new(&glob).with_context(|| format!("loading templates from {glob}"))?;
+    tera.autoescape_on(vec![".html", ".txt.html"]);
+    Ok(tera)
+}
+
+/// Content Security Policy without inline script or style; pages cannot be framed.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+impl Application {
+    pub fn build(settings: Settings) -> Result<Application> {
+        let pool = prepare_database(&settings)?;
+        let catalogue = {
+            let mut conn = pool.get().context("database connection")?;
+            web::load_catalogue(&mut conn)?
+        };
+        let tera = load_templates(&settings)?;
+        let messages = Messages::load(&settings.locales_dir)?;
+        let assets = actix_web::web::Data::new(Assets::load(&settings.assets_dir)?);
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let workers = settings.workers;
+        let poll = Duration::from_secs(settings.catalogue_poll_secs.max(1));
+        let hsts = settings.public_url.starts_with("https://");
+        let state =
+            actix_web::web::Data::new(AppState::new(pool, tera, messages, settings, catalogue));
+
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            let mut headers = DefaultHeaders::new()
+                .add(("Content-Security-Policy", CSP))
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
+                .add(("X-Frame-Options", "DENY"));
+            if hsts {
+                headers = headers.add((
+                    "Strict-Transport-Security",
+                    "max-age=31536000; includeSubDomains",
+                ));
+            }
+            App::new()
+                .wrap(ErrorHandlers::new().default_handler(web::errors::render_error))
+                .wrap(headers)
+                .wrap(TracingLogger::default())
+                .app_data(app_state.clone())
+                .app_data(assets.clone())
+                .app_data(
+                    actix_web::web::QueryConfig::default().error_handler(|_, _| {
+                        crate::error::AppError::BadRequest("error_bad_query").into()
+                    }),
+                )
+                .service(web::public::home)
+                .service(web::public::catalogue)
+                .service(web::public::service)
+                .service(web::public::switch_lang)
+                .service(web::public::healthz)
+                .service(web::public::readyz)
+                .service(web::assets::asset)
+                .configure(web::api::routes)
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
+
+        // Pick up catalogue changes made by other instances (or the admin UI) without a restart.
+        let poll_state: Arc<AppState> = state.clone().into_inner();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(poll);
+            loop {
+                tick.tick().await;
+                let s = poll_state.clone();
+                match tokio::task::spawn_blocking(move || s.refresh_catalogue()).await {
+                    Ok(Ok(true)) => tracing::info!("catalogue reloaded"),
+                    Ok(Ok(false)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "catalogue refresh failed"),
+                    Err(e) => tracing::warn!(error = %e, "catalogue refresh task failed"),
+                }
+            }
+        });
+
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

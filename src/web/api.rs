@@ -1,0 +1,208 @@
+//! The JSON API under `/api/v1` for the public catalogue, described by an OpenAPI document
+//! generated from these handlers (utoipa) and served at `/api/v1/openapi.json`.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::{AppState, cached_json, with_db};
+use crate::db;
+use crate::domain::catalogue::{
+    ChannelInfo, DocumentGroup, DocumentInfo, FacetCount, Ignored, LegalInfo, RawFilter,
+    ServiceDetail, ServiceSummary, Sort, TimeLimit, UnitInfo,
+};
+use crate::error::AppError;
+
+/// A page of services, best match first when `q` is given.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceList<'a> {
+    pub items: Vec<&'a ServiceSummary>,
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub per_page: usize,
+    pub sort: Sort,
+    /// Filter values that were not understood and were not applied.
+    pub ignored: Vec<Ignored>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgencyList {
+    pub ministries: Vec<FacetCount>,
+    pub implementing_agencies: Vec<FacetCount>,
+}
+
+/// RFC 9457 problem details.
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+}
+
+fn list_response(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, AppError> {
+    let raw = super::public::parse_raw_filter(req.query_string())?;
+    cached_json(state, req, || list_body(state, &raw))
+}
+
+fn list_body(state: &AppState, raw: &RawFilter) -> Result<String, AppError> {
+    let cat = state.catalogue();
+    let (filter, ignored) = cat.parse_filter(raw);
+    let page = cat.list(&filter);
+    let body = ServiceList {
+        items: page.items.iter().map(|i| i.service).collect(),
+        total: page.total,
+        page: page.page,
+        pages: page.pages,
+        per_page: page.per_page,
+        sort: page.sort,
+        ignored,
+    };
+    serde_json::to_string(&body).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// List and filter services; with `q`, a Vietnamese-aware search (accents optional, one typo per
+/// word tolerated, procedure codes, everyday phrasing).
+#[utoipa::path(get, path = "/api/v1/services", params(RawFilter), tag = "catalogue",
+    responses((status = 200, body = ServiceList), (status = 400, body = Problem)))]
+#[get("/services")]
+pub async fn list_services(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    list_response(&state, &req)
+}
+
+/// Search services (the same as `/services` with `q`, ranked by relevance).
+#[utoipa::path(get, path = "/api/v1/search", params(RawFilter), tag = "catalogue",
+    responses((status = 200, body = ServiceList), (status = 400, body = Problem)))]
+#[get("/search")]
+pub async fn search(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    list_response(&state, &req)
+}
+
+/// One service's full record.
+#[utoipa::path(get, path = "/api/v1/services/{code}", tag = "catalogue",
+    params(("code" = String, Path, description = "Procedure code, e.g. 1.001193")),
+    responses((status = 200, body = ServiceDetail), (status = 404, body = Problem)))]
+#[get("/services/{code}")]
+pub async fn service_detail(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = code.into_inner();
+    if state.catalogue().by_code(&code).is_none() {
+        return Err(AppError::NotFound);
+    }
+    let detail = with_db(&state, move |conn| {
+        Ok(db::catalogue::load_detail(conn, &code)?)
+    })
+    .await?;
+    detail
+        .map(|d| HttpResponse::Ok().json(d))
+        .ok_or(AppError::NotFound)
+}
+
+/// Fields (lĩnh vực) with the number of services in each.
+#[utoipa::path(get, path = "/api/v1/fields", tag = "catalogue", responses((status = 200, body = Vec<FacetCount>)))]
+#[get("/fields")]
+pub async fn fields(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(&state.catalogue().fields)
+}
+
+/// Ministries and implementing agencies with their service counts.
+#[utoipa::path(get, path = "/api/v1/agencies", tag = "catalogue", responses((status = 200, body = AgencyList)))]
+#[get("/agencies")]
+pub async fn agencies(state: web::Data<AppState>) -> HttpResponse {
+    let cat = state.catalogue();
+    HttpResponse::Ok().json(AgencyList {
+        ministries: cat.ministries.clone(),
+        implementing_agencies: cat.agencies.clone(),
+    })
+}
+
+/// The 34 provinces and municipalities.
+#[utoipa::path(get, path = "/api/v1/provinces", tag = "administrative units",
+    responses((status = 200, body = Vec<UnitInfo>)))]
+#[get("/provinces")]
+pub async fn provinces(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let list = with_db(&state, |conn| Ok(db::catalogue::list_provinces(conn)?)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// The wards, communes and special zones of one province.
+#[utoipa::path(get, path = "/api/v1/provinces/{code}/wards", tag = "administrative units",
+    params(("code" = String, Path, description = "Province code, e.g. 01")),
+    responses((status = 200, body = Vec<UnitInfo>), (status = 404, body = Problem)))]
+#[get("/provinces/{code}/wards")]
+pub async fn wards(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = code.into_inner();
+    let list = with_db(&state, move |conn| {
+        Ok(db::catalogue::list_wards(conn, &code)?)
+    })
+    .await?;
+    list.map(|l| HttpResponse::Ok().json(l))
+        .ok_or(AppError::NotFound)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Public service portal API",
+        version = "1",
+        description = "The catalogue of administrative procedures: list, filter, search, records, lookups."
+    ),
+    paths(
+        list_services,
+        search,
+        service_detail,
+        fields,
+        agencies,
+        provinces,
+        wards
+    ),
+    components(schemas(
+        ServiceList,
+        ServiceSummary,
+        ServiceDetail,
+        TimeLimit,
+        ChannelInfo,
+        DocumentGroup,
+        DocumentInfo,
+        LegalInfo,
+        FacetCount,
+        AgencyList,
+        UnitInfo,
+        Ignored,
+        Sort,
+        Problem
+    ))
+)]
+pub struct ApiDoc;
+
+#[get("/openapi.json")]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .service(list_services)
+            .service(search)
+            .service(service_detail)
+            .service(fields)
+            .service(agencies)
+            .service(provinces)
+            .service(wards)
+            .service(openapi_json),
+    );
+}

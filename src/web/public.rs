@@ -1,0 +1,439 @@
+//! Pages anyone can open without an account: home, catalogue and search, service pages, the
+//! language switch, and the health probes.
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Serialize;
+
+use super::view::{self, channel_key, class_key, fee_text, list_rows, tier_key, time_text};
+use super::{
+    AppState, LANG_COOKIE, base_context, cache_hit, cached_page, lang_of, render, with_db,
+};
+use crate::db;
+use crate::domain::catalogue::{Filter, RawFilter, TIERS};
+use crate::error::AppError;
+use crate::i18n::Lang;
+
+/// Parses a list or search query string. Lenient on encoding (bad `%` sequences pass through as
+/// text) but a repeated or unparsable parameter is a clear 400.
+pub fn parse_raw_filter(query: &str) -> Result<RawFilter, AppError> {
+    serde_urlencoded::from_str::<RawFilter>(query)
+        .map_err(|_| AppError::BadRequest("error_bad_query"))
+}
+
+#[derive(Serialize)]
+struct LevelStat {
+    level: i32,
+    count_text: String,
+    class: &'static str,
+    label: String,
+    desc: String,
+}
+
+#[get("/")]
+pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(&req);
+    cached_page(&state, &req, lang, || {
+        let cat = state.catalogue();
+        let m = &state.messages;
+        let mut ctx = base_context(&state, &req, lang);
+        ctx.insert("total", &cat.services.len());
+        ctx.insert(
+            "total_text",
+            &view::group_digits(cat.services.len() as i64, lang),
+        );
+        ctx.insert("fields", &cat.fields);
+        let levels: Vec<LevelStat> = (1..=4)
+            .rev()
+            .map(|l| LevelStat {
+                level: l,
+                count_text: view::group_digits(cat.level_counts[l as usize] as i64, lang),
+                class: class_key(l),
+                label: m.text(lang, class_key(l)).to_string(),
+                desc: m.text(lang, &format!("level_{l}_desc")).to_string(),
+            })
+            .collect();
+        ctx.insert("levels", &levels);
+        ctx.insert(
+            "audiences",
+            &cat.target_groups.iter().take(6).collect::<Vec<_>>(),
+        );
+        ctx.insert(
+            "online_count",
+            &view::group_digits(cat.online_count as i64, lang),
+        );
+        let tiers: Vec<(String, String, usize)> = cat
+            .tier_counts
+            .iter()
+            .map(|t| {
+                (
+                    t.code.clone(),
+                    m.text(lang, tier_key(&t.code)).to_string(),
+                    t.count,
+                )
+            })
+            .collect();
+        ctx.insert("tiers", &tiers);
+        render(&state, "catalogue/home.html", &ctx)
+    })
+}
+
+#[derive(Serialize)]
+struct PageLink {
+    number: usize,
+    href: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct Chip {
+    label: String,
+    remove_href: String,
+}
+
+fn page_links(filter: &Filter, page: usize, pages: usize) -> Vec<PageLink> {
+    let mut numbers: Vec<usize> = vec![1, pages];
+    numbers.extend(page.saturating_sub(2).max(1)..=(page + 2).min(pages));
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
+        .into_iter()
+        .map(|n| PageLink {
+            number: n,
+            href: format!("/services?{}", filter.to_query(Some(n))),
+            current: n == page,
+        })
+        .collect()
+}
+
+#[get("/services")]
+pub async fn catalogue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(&req);
+    let raw = parse_raw_filter(req.query_string())?;
+    cached_page(&state, &req, lang, || {
+        let cat = state.catalogue();
+        let m = &state.messages;
+        let (filter, ignored) = cat.parse_filter(&raw);
+        let page = cat.list(&filter);
+        let mut ctx = base_context(&state, &req, lang);
+        ctx.insert("filter", &filter);
+        ctx.insert("ignored", &ignored);
+        ctx.insert("total", &page.total);
+        ctx.insert("total_text", &view::group_digits(page.total as i64, lang));
+        ctx.insert("page", &page.page);
+        ctx.insert("pages", &page.pages);
+        ctx.insert("sort", page.sort.as_str());
+        ctx.insert("page_links", &page_links(&filter, page.page, page.pages));
+        if page.page > 1 {
+            ctx.insert(
+                "prev_href",
+                &format!("/services?{}", filter.to_query(Some(page.page - 1))),
+            );
+        }
+        if page.page < page.pages {
+            ctx.insert(
+                "next_href",
+                &format!("/services?{}", filter.to_query(Some(page.page + 1))),
+            );
+        }
+        ctx.insert("rows", &list_rows(m, lang, page.items));
+        ctx.insert("fields", &cat.fields);
+        ctx.insert("ministries", &cat.ministries);
+        // The agency list is long (hundreds): offer it once a ministry narrows it down.
+        if let Some(ministry) = &filter.ministry {
+            let mut under: Vec<&crate::domain::catalogue::FacetCount> = cat
+                .agencies
+                .iter()
+                .filter(|a| {
+                    cat.services
+                        .iter()
+                        .any(|s| &s.ministry_code == ministry && s.agency_slug == a.code)
+                })
+                .collect();
+            under.sort_by(|a, b| a.name.cmp(&b.name));
+            ctx.insert("agencies", &under);
+        } else {
+            ctx.insert("agencies", &Vec::<()>::new());
+        }
+        ctx.insert("groups", &cat.target_groups);
+        let tiers: Vec<(String, String)> = TIERS
+            .iter()
+            .map(|t| (t.to_string(), m.text(lang, tier_key(t)).to_string()))
+            .collect();
+        ctx.insert("tiers", &tiers);
+        let levels: Vec<(i32, String)> = (1..=4)
+            .rev()
+            .map(|l| {
+                (
+                    l,
+                    format!(
+                        "{} {l} · {}",
+                        m.text(lang, "level"),
+                        m.text(lang, class_key(l))
+                    ),
+                )
+            })
+            .collect();
+        ctx.insert("levels", &levels);
+        // Active filters as removable chips, each a link without that filter.
+        let mut chips = Vec::new();
+        let mut chip = |label: String, without: Filter| {
+            chips.push(Chip {
+                label,
+                remove_href: format!("/services?{}", without.to_query(None)),
+            })
+        };
+        if let Some(v) = &filter.field {
+            let name = cat
+                .fields
+                .iter()
+                .find(|f| &f.code == v)
+                .map(|f| f.name.clone())
+                .unwrap_or_default();
+            chip(
+                name,
+                Filter {
+                    field: None,
+                    ..filter.clone()
+                },
+            );
+        }
+        if let Some(v) = &filter.ministry {
+            let name = cat
+                .ministries
+                .iter()
+                .find(|f| &f.code == v)
+                .map(|f| f.name.clone())
+                .unwrap_or_default();
+            chip(
+                name,
+                Filter {
+                    ministry: None,
+                    ..filter.clone()
+                },
+            );
+        }
+        if let Some(v) = &filter.agency {
+            let name = cat
+                .agencies
+                .iter()
+                .find(|f| &f.code == v)
+                .map(|f| f.name.clone())
+                .unwrap_or_default();
+            chip(
+                name,
+                Filter {
+                    agency: None,
+                    ..filter.clone()
+                },
+            );
+        }
+        if let Some(v) = &filter.tier {
+            chip(
+                m.text(lang, tier_key(v)).to_string(),
+                Filter {
+                    tier: None,
+                    ..filter.clone()
+                },
+            );
+        }
+        if let Some(l) = filter.level {
+            chip(
+                format!("{} {l}", m.text(lang, "level")),
+                Filter {
+                    level: None,
+                    ..filter.clone()
+                },
+            );
+        }
+        if filter.online {
+            chip(
+                m.text(lang, "filter_online_only").to_string(),
+                Filter {
+                    online: false,
+                    ..filter.clone()
+                },
+            );
+        }
+        if let Some(g) = filter.group {
+            let name = cat
+                .target_groups
+                .iter()
+                .find(|f| f.code == g.to_string())
+                .map(|f| f.name.clone())
+                .unwrap_or_default();
+            chip(
+                name,
+                Filter {
+                    group: None,
+                    ..filter.clone()
+                },
+            );
+        }
+        ctx.insert("chips", &chips);
+        render(&state, "catalogue/list.html", &ctx)
+    })
+}
+
+#[derive(Serialize)]
+struct ChannelView {
+    label: String,
+    time: String,
+    fee: String,
+    fee_note: String,
+}
+
+#[get("/services/{code}")]
+pub async fn service(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = code.into_inner();
+    let cat = state.catalogue();
+    if cat.by_code(&code).is_none() {
+        return Err(AppError::NotFound);
+    }
+    let lang = lang_of(&req);
+    // A cached page needs no database round trip.
+    if let Some(res) = cache_hit(&state, &req, lang) {
+        return Ok(res);
+    }
+    let detail = with_db(&state, move |conn| {
+        Ok(db::catalogue::load_detail(conn, &code)?)
+    })
+    .await?;
+    let Some(detail) = detail else {
+        return Err(AppError::NotFound);
+    };
+    cached_page(&state, &req, lang, || {
+        let m = &state.messages;
+        let mut ctx = base_context(&state, &req, lang);
+        let channels: Vec<ChannelView> = detail
+            .channels
+            .iter()
+            .map(|c| ChannelView {
+                label: m.text(lang, channel_key(&c.channel)).to_string(),
+                time: match c.processing_time {
+                    Some(t) => time_text(m, lang, t, c.time_unit.as_deref().unwrap_or("")),
+                    None if !c.time_unit_text.is_empty() => c.time_unit_text.clone(),
+                    None => m.text(lang, "not_stated").to_string(),
+                },
+                fee: fee_text(m, lang, c.fee_vnd),
+                fee_note: c.fee_text.clone(),
+            })
+            .collect();
+        ctx.insert("s", &detail);
+        ctx.insert("channels", &channels);
+        ctx.insert("class", class_key(detail.online_level));
+        ctx.insert("class_label", m.text(lang, class_key(detail.online_level)));
+        ctx.insert(
+            "level_desc",
+            m.text(lang, &format!("level_{}_desc", detail.online_level)),
+        );
+        let tiers: Vec<&str> = detail
+            .implementing_levels
+            .iter()
+            .map(|t| m.text(lang, tier_key(t)))
+            .collect();
+        ctx.insert("tiers", &tiers);
+        let steps: Vec<&str> = detail
+            .steps
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        ctx.insert("steps", &steps);
+        let results: Vec<(String, String)> = {
+            let names: Vec<&str> = detail.result.split("; ").collect();
+            let codes: Vec<&str> = detail.result_code.split("; ").collect();
+            names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| !n.trim().is_empty())
+                .map(|(i, n)| {
+                    (
+                        n.to_string(),
+                        codes.get(i).map(|c| c.to_string()).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        };
+        ctx.insert("results", &results);
+        render(&state, "catalogue/service.html", &ctx)
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    next: Option<String>,
+}
+
+/// Only same-site paths are followed, so the switch cannot be used as an open redirect.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.contains(['\r', '\n']) =>
+        {
+            n
+        }
+        _ => "/",
+    }
+}
+
+#[get("/lang/{lang}")]
+pub async fn switch_lang(
+    path: web::Path<String>,
+    query: web::Query<LangQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::parse(&path).ok_or(AppError::NotFound)?;
+    let cookie = Cookie::build(LANG_COOKIE, lang.code())
+        .path("/")
+        .max_age(CookieDuration::days(365))
+        .same_site(SameSite::Lax)
+        .http_only(true)
+        .finish();
+    Ok(HttpResponse::SeeOther()
+        .cookie(cookie)
+        .insert_header((header::LOCATION, safe_next(query.next.as_deref())))
+        .finish())
+}
+
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match with_db(&state, |conn| Ok(db::ping(conn)?)).await {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain")
+                .body("database unreachable")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_stay_on_site() {
+        assert_eq!(safe_next(Some("/services?q=a")), "/services?q=a");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

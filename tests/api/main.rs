@@ -1,0 +1,11 @@
+//! Black-box tests of the portal over HTTP, against the real server and a real database.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bad_input;
+mod catalogue;
+mod i18n_and_cache;
+mod json_api;
+mod seed;
+mod service_page;

@@ -1,0 +1,819 @@
+//! Browser tests: the portal as a person uses it, in a real headless Chromium
+//! driven over WebDriver (chromedriver + fantoccini).
+//!
+//! Each test starts the real server (`common::spawn_app`), its own `chromedriver`
+//! on a free loopback port, and one Chromium with a throw-away profile. Nothing
+//! leaves the machine: the only URLs opened are the test server's.
+//!
+//! Needs the Debian packages `chromium` and `chromium-driver`, and for the
+//! accessibility scan `npm ci` in the repository root (axe-core in
+//! `node_modules/`). When they are missing the tests print why and pass, so a
+//! plain `cargo test` works on a fresh machine; with `PORTAL_REQUIRE_BROWSER=1`
+//! (as `.ci/run` sets) a missing piece fails the test instead.
+//!
+//! Optional environment:
+//! - `PORTAL_CHROMIUM`: the browser binary (default `/usr/bin/chromium`);
+//! - `PORTAL_BROWSER_SCREENSHOTS=1`: keep a PNG of every page checked under
+//!   `target/browser-screenshots/` (on failure one is always written).
+
+mod common;
+
+use std::error::Error;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::TimeoutConfiguration;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+
+type TestResult<T = ()> = Result<T, Box<dyn Error>>;
+
+/// One browser test at a time: each brings up a server, a chromedriver and a
+/// Chromium, which is plenty for a two-core machine.
+static BROWSER_BUSY: AtomicBool = AtomicBool::new(false);
+
+struct Serial;
+
+impl Drop for Serial {
+    fn drop(&mut self) {
+        BROWSER_BUSY.store(false, Ordering::Release);
+    }
+}
+
+async fn one_at_a_time() -> Serial {
+    while BROWSER_BUSY
+        .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Serial
+}
+
+const DESKTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (390, 844);
+
+/// The WCAG 2.1 A and AA rule sets of axe-core.
+const AXE_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+// ---------------------------------------------------------------------------
+// What is needed, and what to do when it is missing
+// ---------------------------------------------------------------------------
+
+fn browser_required() -> bool {
+    matches!(
+        std::env::var("PORTAL_REQUIRE_BROWSER").as_deref(),
+        Ok("1") | Ok("true") | Ok("yes")
+    )
+}
+
+/// `Some(reason)` when the test cannot run here. Panics instead when
+/// `PORTAL_REQUIRE_BROWSER=1`.
+fn missing(what: &str, how_to_fix: &str) -> Option<String> {
+    if browser_required() {
+        panic!(
+            "PORTAL_REQUIRE_BROWSER=1 but {what}; {how_to_fix} \
+             (unset PORTAL_REQUIRE_BROWSER to skip the browser tests instead)"
+        );
+    }
+    let reason = format!("skipping: {what}");
+    println!("{reason} ({how_to_fix})");
+    Some(reason)
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+fn chromium_binary() -> PathBuf {
+    std::env::var_os("PORTAL_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+struct Tools {
+    chromedriver: PathBuf,
+    chromium: PathBuf,
+}
+
+/// Finds chromedriver and Chromium, or says why the test is skipped.
+fn browser_tools() -> Option<Tools> {
+    const FIX: &str = "install the Debian packages: apt-get install chromium chromium-driver";
+    let Some(chromedriver) = find_on_path("chromedriver") else {
+        missing("chromedriver not installed", FIX);
+        return None;
+    };
+    let chromium = chromium_binary();
+    if !chromium.is_file() {
+        missing(
+            &format!("Chromium not installed at {}", chromium.display()),
+            FIX,
+        );
+        return None;
+    }
+    Some(Tools {
+        chromedriver,
+        chromium,
+    })
+}
+
+fn axe_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/axe-core/axe.min.js")
+}
+
+/// The axe-core script, or says why the test is skipped.
+fn axe_source() -> Option<String> {
+    let path = axe_path();
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(err) => {
+            missing(
+                &format!("axe-core not installed ({}: {err})", path.display()),
+                "run `npm ci` in the repository root",
+            );
+            None
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// chromedriver + Chromium
+// ---------------------------------------------------------------------------
+
+/// A chromedriver child process, and the Chromium it starts; both are ended
+/// (by process id) when this is dropped, even when a test panics.
+struct Driver {
+    child: Child,
+    port: u16,
+    profile: tempfile::TempDir,
+}
+
+impl Driver {
+    fn start(chromedriver: &Path) -> TestResult<Self> {
+        let profile = tempfile::Builder::new()
+            .prefix("portal-chromium-")
+            .tempdir()?;
+        let port = free_port()?;
+        let log = profile.path().join("chromedriver.log");
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", chromedriver.display()))?;
+        let mut driver = Driver {
+            child,
+            port,
+            profile,
+        };
+        driver.wait_until_listening()?;
+        Ok(driver)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn user_data_dir(&self) -> PathBuf {
+        self.profile.path().join("profile")
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.profile.path().join("chromedriver.log")).unwrap_or_default()
+    }
+
+    fn wait_until_listening(&mut self) -> TestResult {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if let Some(status) = self.child.try_wait()? {
+                return Err(format!(
+                    "chromedriver exited early ({status}); its log:\n{}",
+                    self.log()
+                )
+                .into());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "chromedriver did not listen on {addr} within 20 s; its log:\n{}",
+                    self.log()
+                )
+                .into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Processes whose command line names this test's own profile directory:
+    /// the Chromium (and its helpers) that this driver started, and no other.
+    fn browser_pids(&self) -> Vec<u32> {
+        let marker = self.profile.path().as_os_str().as_encoded_bytes().to_vec();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|cmdline| cmdline.windows(marker.len()).any(|w| w == marker))
+                    .unwrap_or(false)
+            })
+            .collect()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // If the session was not closed (a failed test), Chromium outlives a
+        // killed chromedriver: end it by process id.
+        let leftovers = self.browser_pids();
+        if !leftovers.is_empty() {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .args(leftovers.iter().map(u32::to_string))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn chrome_capabilities(chromium: &Path, user_data_dir: &Path, size: (u32, u32)) -> Value {
+    json!({
+        "browserName": "chrome",
+        "pageLoadStrategy": "normal",
+        "goog:chromeOptions": {
+            "binary": chromium.display().to_string(),
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-extensions",
+                "--disable-default-apps",
+                "--lang=vi-VN",
+                format!("--user-data-dir={}", user_data_dir.display()),
+                format!("--window-size={},{}", size.0, size.1),
+            ],
+            // A Vietnamese person's browser: the portal's own language first.
+            "prefs": { "intl.accept_languages": "vi-VN,vi,en-US,en" },
+        },
+    })
+}
+
+/// A test's browser: keep it alive for the whole test, then `finish` it.
+struct Browser {
+    client: Client,
+    driver: Driver,
+}
+
+impl Browser {
+    async fn launch(tools: &Tools, size: (u32, u32)) -> TestResult<Self> {
+        let driver = Driver::start(&tools.chromedriver)?;
+        let Value::Object(capabilities) =
+            chrome_capabilities(&tools.chromium, &driver.user_data_dir(), size)
+        else {
+            return Err("capabilities must be a JSON object".into());
+        };
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&driver.url())
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot open a Chromium session through chromedriver: {e}\nchromedriver log:\n{}",
+                    driver.log()
+                )
+            })?;
+        client
+            .update_timeouts(TimeoutConfiguration::new(
+                Some(Duration::from_secs(60)),
+                Some(Duration::from_secs(30)),
+                Some(Duration::ZERO),
+            ))
+            .await?;
+        // The window of a headless Chromium can come out smaller than asked
+        // for; make the viewport the size the test is about.
+        fit_viewport(&client, size).await?;
+        Ok(Browser { client, driver })
+    }
+
+    /// Ends the session (Chromium quits), then chromedriver; fails the test
+    /// with `outcome`'s error, after a screenshot of where it was.
+    async fn finish(self, test: &str, outcome: TestResult) {
+        let Browser { client, driver } = self;
+        if let Err(err) = &outcome {
+            save_screenshot(&client, &format!("{test}-failure")).await;
+            if let Ok(url) = client.current_url().await {
+                eprintln!("{test}: failed at {url}: {err}");
+            }
+        }
+        let _ = client.close().await;
+        drop(driver);
+        if let Err(err) = outcome {
+            panic!("{test} failed:\n{err}");
+        }
+    }
+}
+
+async fn fit_viewport(client: &Client, size: (u32, u32)) -> TestResult {
+    for _ in 0..3 {
+        let inner = client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await?;
+        let (w, h) = (
+            inner[0].as_u64().unwrap_or(0),
+            inner[1].as_u64().unwrap_or(0),
+        );
+        if w == u64::from(size.0) {
+            return Ok(());
+        }
+        let (outer_w, outer_h) = client.get_window_size().await?;
+        let width = (i64::from(size.0) + outer_w as i64 - w as i64).max(1);
+        let height = (i64::from(size.1) + outer_h as i64 - h as i64).max(1);
+        client
+            .set_window_size(u32::try_from(width)?, u32::try_from(height)?)
+            .await?;
+    }
+    let inner = client.execute("return window.innerWidth;", vec![]).await?;
+    Err(format!(
+        "could not make the viewport {} CSS px wide (it is {inner})",
+        size.0
+    )
+    .into())
+}
+
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("browser-screenshots")
+}
+
+async fn save_screenshot(client: &Client, name: &str) {
+    let Ok(png) = client.screenshot().await else {
+        return;
+    };
+    let dir = screenshot_dir();
+    let file = dir.join(format!("{name}.png"));
+    if std::fs::create_dir_all(&dir).is_ok() && std::fs::write(&file, png).is_ok() {
+        eprintln!("screenshot: {}", file.display());
+    }
+}
+
+async fn maybe_screenshot(client: &Client, name: &str) {
+    if std::env::var("PORTAL_BROWSER_SCREENSHOTS").as_deref() == Ok("1") {
+        save_screenshot(client, name).await;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Page helpers
+// ---------------------------------------------------------------------------
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn wait_for_path(client: &Client, path: &str) -> TestResult {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let url = client.current_url().await?;
+        if url.path() == path {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("expected to reach {path}, still at {url}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_for_ready(client: &Client) -> TestResult {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let state = client
+            .execute("return document.readyState;", vec![])
+            .await?;
+        if state == "complete" {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("page never finished loading (readyState {state})").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn open(client: &Client, url: &str) -> TestResult {
+    client
+        .goto(url)
+        .await
+        .map_err(|e| format!("cannot open {url}: {e}"))?;
+    wait_for_ready(client).await
+}
+
+/// The `href` of the first search result on a results page.
+async fn first_result_href(client: &Client) -> TestResult<String> {
+    let link = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("ol.results li.result a.result-link"))
+        .await
+        .map_err(|e| format!("no `ol.results li.result a.result-link` on the page: {e}"))?;
+    link.prop("href")
+        .await?
+        .ok_or_else(|| "the first .result-link has no href".into())
+}
+
+/// The URL of the service page that a search for `query` leads to first.
+async fn service_page_from_search(
+    app: &common::TestApp,
+    client: &Client,
+    query: &str,
+) -> TestResult<String> {
+    open(client, &format!("{}/services?q={query}", app.address)).await?;
+    let href = first_result_href(client).await?;
+    if !href.starts_with(&format!("{}/services/", app.address)) {
+        return Err(
+            format!("the first result links to {href}, not to a /services/{{code}} page").into(),
+        );
+    }
+    Ok(href)
+}
+
+// ---------------------------------------------------------------------------
+// axe-core
+// ---------------------------------------------------------------------------
+
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+const tags = arguments[0];
+if (typeof window.axe === 'undefined') {
+    done({ error: 'axe-core was not loaded into the page' });
+    return;
+}
+window.axe
+    .run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
+    .then(function (results) {
+        done({
+            url: results.url,
+            violations: results.violations.map(function (v) {
+                return {
+                    id: v.id,
+                    impact: v.impact,
+                    help: v.help,
+                    helpUrl: v.helpUrl,
+                    count: v.nodes.length,
+                    nodes: v.nodes.slice(0, 5).map(function (n) {
+                        return {
+                            target: n.target.map(function (t) { return String(t); }).join(' '),
+                            html: String(n.html).slice(0, 200),
+                            summary: n.failureSummary || ''
+                        };
+                    })
+                };
+            })
+        });
+    })
+    .catch(function (e) { done({ error: String(e && e.stack || e) }); });
+"#;
+
+/// Runs axe-core on the page open in `client`; the violations, described for
+/// a person (empty when the page passes).
+async fn axe_violations(client: &Client, axe: &str, label: &str) -> TestResult<Vec<String>> {
+    client
+        .execute(axe, vec![])
+        .await
+        .map_err(|e| format!("cannot inject axe-core into {label}: {e}"))?;
+    let report = client
+        .execute_async(AXE_RUN, vec![json!(AXE_TAGS)])
+        .await
+        .map_err(|e| format!("axe.run failed on {label}: {e}"))?;
+    if let Some(error) = report.get("error") {
+        return Err(format!("axe.run failed on {label}: {error}").into());
+    }
+    let violations = report
+        .get("violations")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("unexpected axe report on {label}: {report}"))?;
+    Ok(violations
+        .iter()
+        .map(|v| {
+            let mut text = format!(
+                "[{label}] {} (impact: {}, {} element(s)): {}\n    {}",
+                v["id"].as_str().unwrap_or("?"),
+                v["impact"].as_str().unwrap_or("?"),
+                v["count"],
+                v["help"].as_str().unwrap_or(""),
+                v["helpUrl"].as_str().unwrap_or(""),
+            );
+            for node in v["nodes"].as_array().into_iter().flatten() {
+                text.push_str(&format!(
+                    "\n    - {}\n      {}\n      {}",
+                    node["target"].as_str().unwrap_or(""),
+                    node["html"].as_str().unwrap_or(""),
+                    node["summary"]
+                        .as_str()
+                        .unwrap_or("")
+                        .replace('\n', "\n      "),
+                ));
+            }
+            text
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+/// A person looks for the birth registration: types "dang ky khai sinh"
+/// without diacritics into the search box on the home page, submits, opens
+/// the first result and lands on the service page of "… đăng ký khai sinh".
+#[tokio::test]
+async fn search_from_home_finds_birth_registration() {
+    let Some(tools) = browser_tools() else { return };
+    let _serial = one_at_a_time().await;
+    let app = common::spawn_app().await;
+    let browser = match Browser::launch(&tools, DESKTOP).await {
+        Ok(browser) => browser,
+        Err(err) => panic!("cannot start the browser: {err}"),
+    };
+    let outcome = search_journey(&app, &browser.client).await;
+    browser
+        .finish("search_from_home_finds_birth_registration", outcome)
+        .await;
+}
+
+async fn search_journey(app: &common::TestApp, client: &Client) -> TestResult {
+    open(client, &format!("{}/", app.address)).await?;
+    maybe_screenshot(client, "desktop-home").await;
+
+    let search_box = client
+        .find(Locator::Css("form[role='search'] input#q"))
+        .await
+        .map_err(|e| {
+            format!("no <input id=\"q\"> inside <form role=\"search\"> on the home page: {e}")
+        })?;
+    search_box.click().await?;
+    search_box.send_keys("dang ky khai sinh").await?;
+    let submit = client
+        .find(Locator::Css(
+            "form[role='search'] button:not([type='button']):not([type='reset']), \
+             form[role='search'] input[type='submit']",
+        ))
+        .await
+        .map_err(|e| format!("no submit button in the search form: {e}"))?;
+    submit.click().await?;
+
+    wait_for_path(client, "/services").await?;
+    let url = client.current_url().await?;
+    let q = url
+        .query_pairs()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.into_owned());
+    if q.as_deref() != Some("dang ky khai sinh") {
+        return Err(format!("the search form submitted q={q:?} ({url})").into());
+    }
+    wait_for_ready(client).await?;
+    maybe_screenshot(client, "desktop-search-results").await;
+
+    let results = client
+        .find_all(Locator::Css("ol.results li.result a.result-link"))
+        .await?;
+    let first = results
+        .first()
+        .ok_or_else(|| format!("no results for \"dang ky khai sinh\" at {url}"))?;
+    let first_text = first.text().await?;
+    first.click().await?;
+
+    let deadline = Instant::now() + WAIT;
+    let page = loop {
+        let page = client.current_url().await?;
+        if page.path().starts_with("/services/") {
+            break page;
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "clicking the first result ({first_text:?}) did not open a service page; at {page}"
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    wait_for_ready(client).await?;
+    maybe_screenshot(client, "desktop-service-page").await;
+
+    let h1 = client
+        .find(Locator::Css("h1"))
+        .await
+        .map_err(|e| format!("no <h1> on the service page {page}: {e}"))?
+        .text()
+        .await?;
+    if !h1.to_lowercase().contains("khai sinh") {
+        return Err(format!(
+            "the first result for \"dang ky khai sinh\" ({first_text:?}) opened {page} whose <h1> is {h1:?}"
+        )
+        .into());
+    }
+    let code = client
+        .find(Locator::Css("span.service-code"))
+        .await
+        .map_err(|e| format!("no <span class=\"service-code\"> on {page}: {e}"))?
+        .text()
+        .await?;
+    let code_in_url = page.path().trim_start_matches("/services/");
+    if code.trim() != code_in_url {
+        return Err(format!("{page} shows service code {code:?}").into());
+    }
+    Ok(())
+}
+
+/// axe-core finds no WCAG 2.1 A/AA violation on the home page (Vietnamese and
+/// English), the catalogue, a search results page and a service page.
+#[tokio::test]
+async fn pages_have_no_axe_violations() {
+    let Some(tools) = browser_tools() else { return };
+    let Some(axe) = axe_source() else { return };
+    let _serial = one_at_a_time().await;
+    let app = common::spawn_app().await;
+    let browser = match Browser::launch(&tools, DESKTOP).await {
+        Ok(browser) => browser,
+        Err(err) => panic!("cannot start the browser: {err}"),
+    };
+    let outcome = axe_scan(&app, &browser.client, &axe).await;
+    browser
+        .finish("pages_have_no_axe_violations", outcome)
+        .await;
+}
+
+async fn axe_scan(app: &common::TestApp, client: &Client, axe: &str) -> TestResult {
+    let base = &app.address;
+    let service = service_page_from_search(app, client, "giay+phep+lai+xe").await?;
+    let pages = [
+        ("home (vi)".to_string(), format!("{base}/")),
+        ("catalogue".to_string(), format!("{base}/services")),
+        (
+            "search results".to_string(),
+            format!("{base}/services?q=giay+phep+lai+xe"),
+        ),
+        ("service page".to_string(), service),
+    ];
+
+    let mut violations = Vec::new();
+    let mut scanned = Vec::new();
+    for (label, url) in &pages {
+        open(client, url).await?;
+        let lang = client
+            .execute("return document.documentElement.lang;", vec![])
+            .await?;
+        if !lang.as_str().unwrap_or("").to_lowercase().starts_with("vi") {
+            violations.push(format!(
+                "[{label}] the Vietnamese page says <html lang={lang}>, not \"vi\""
+            ));
+        }
+        violations.extend(axe_violations(client, axe, label).await?);
+        scanned.push(format!("{label}: {url}"));
+    }
+
+    // The English home page: the language switch sets the choice, then `/`.
+    open(client, &format!("{base}/lang/en?next=/")).await?;
+    open(client, &format!("{base}/")).await?;
+    let lang = client
+        .execute("return document.documentElement.lang;", vec![])
+        .await?;
+    let label = "home (en)";
+    if !lang.as_str().unwrap_or("").to_lowercase().starts_with("en") {
+        violations.push(format!(
+            "[{label}] after /lang/en?next=/ the home page says <html lang={lang}>, not English"
+        ));
+    }
+    violations.extend(axe_violations(client, axe, label).await?);
+    scanned.push(format!("{label}: {base}/"));
+
+    println!(
+        "axe-core (WCAG 2.1 A+AA) scanned:\n  {}",
+        scanned.join("\n  ")
+    );
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} accessibility violation(s):\n{}",
+            violations.len(),
+            violations.join("\n")
+        )
+        .into())
+    }
+}
+
+/// On a 390×844 phone viewport, the home page, a search results page and a
+/// service page fit the width: no horizontal scrolling.
+#[tokio::test]
+async fn phone_width_has_no_horizontal_scroll() {
+    let Some(tools) = browser_tools() else { return };
+    let _serial = one_at_a_time().await;
+    let app = common::spawn_app().await;
+    let browser = match Browser::launch(&tools, PHONE).await {
+        Ok(browser) => browser,
+        Err(err) => panic!("cannot start the browser: {err}"),
+    };
+    let outcome = phone_check(&app, &browser.client).await;
+    browser
+        .finish("phone_width_has_no_horizontal_scroll", outcome)
+        .await;
+}
+
+async fn phone_check(app: &common::TestApp, client: &Client) -> TestResult {
+    let base = &app.address;
+    let service = service_page_from_search(app, client, "dang+ky+khai+sinh").await?;
+    let pages = [
+        ("home", format!("{base}/")),
+        (
+            "search results",
+            format!("{base}/services?q=dang+ky+khai+sinh"),
+        ),
+        ("service page", service),
+    ];
+    let mut problems = Vec::new();
+    for (label, url) in &pages {
+        open(client, url).await?;
+        maybe_screenshot(client, &format!("phone-{}", label.replace(' ', "-"))).await;
+        let m = client
+            .execute(
+                r#"
+                const doc = document.documentElement;
+                const wide = [];
+                for (const el of document.body.querySelectorAll('*')) {
+                    const r = el.getBoundingClientRect();
+                    if (r.right > window.innerWidth + 1 && wide.length < 5) {
+                        wide.push(el.tagName.toLowerCase()
+                            + (el.id ? '#' + el.id : '')
+                            + (el.className && typeof el.className === 'string'
+                                ? '.' + el.className.trim().split(/\s+/).join('.') : '')
+                            + ' (right edge ' + Math.round(r.right) + 'px)');
+                    }
+                }
+                return {
+                    scrollWidth: doc.scrollWidth,
+                    innerWidth: window.innerWidth,
+                    viewport: !!document.querySelector('meta[name="viewport"]'),
+                    wide: wide
+                };
+                "#,
+                vec![],
+            )
+            .await?;
+        let scroll_width = m["scrollWidth"].as_u64().unwrap_or(u64::MAX);
+        let inner_width = m["innerWidth"].as_u64().unwrap_or(0);
+        if inner_width != u64::from(PHONE.0) {
+            return Err(format!("the viewport is {inner_width}px wide, not {}", PHONE.0).into());
+        }
+        if m["viewport"] != json!(true) {
+            problems.push(format!(
+                "{label} ({url}) has no <meta name=\"viewport\">: a phone would render it zoomed out"
+            ));
+        }
+        if scroll_width > inner_width {
+            problems.push(format!(
+                "{label} ({url}) scrolls sideways at {}px: scrollWidth {scroll_width} > innerWidth {inner_width}; too wide: {}",
+                PHONE.0, m["wide"]
+            ));
+            save_screenshot(
+                client,
+                &format!("phone-overflow-{}", label.replace(' ', "-")),
+            )
+            .await;
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
