@@ -30,6 +30,15 @@ pub struct Settings {
     pub catalogue_poll_secs: u64,
     /// The public URL, used for absolute links and to decide `Secure` cookies and HSTS.
     pub public_url: String,
+    /// Demo mode: creates demo accounts listed on the login page and shows the demo mailbox.
+    /// On by default for the zero-setup SQLite run, off by default on PostgreSQL.
+    pub demo: bool,
+    /// `smtp://host:port`, `smtps://user:pass@host:port`; none = emails as `.eml` files in `mail_dir`.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub mail_dir: PathBuf,
+    /// Run the outbox worker inside the web process (default); off when `portal worker` runs apart.
+    pub run_mail_worker: bool,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -78,8 +87,25 @@ impl Settings {
             other => anyhow::bail!("PORTAL_LOG_FORMAT must be json or pretty, got {other:?}"),
         };
         let bind = env_or("PORTAL_BIND", "127.0.0.1:8080");
+        let database_url = env_or("DATABASE_URL", &default_db);
+        let demo_default =
+            if crate::db::Backend::from_url(&database_url) == crate::db::Backend::Sqlite {
+                "true"
+            } else {
+                "false"
+            };
         Ok(Settings {
-            database_url: env_or("DATABASE_URL", &default_db),
+            demo: env_or("PORTAL_DEMO", demo_default) == "true",
+            smtp_url: std::env::var("PORTAL_SMTP_URL")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
+            mail_from: env_or(
+                "PORTAL_MAIL_FROM",
+                "Cổng Dịch vụ công <no-reply@portal.localhost>",
+            ),
+            mail_dir: path("PORTAL_MAIL_DIR", "var/mail"),
+            run_mail_worker: env_or("PORTAL_MAIL_WORKER", "true") != "false",
+            database_url,
             public_url: env_or("PORTAL_PUBLIC_URL", &format!("http://{bind}")),
             bind,
             data_dir: path("PORTAL_DATA_DIR", "data"),

@@ -13,6 +13,19 @@ pub enum AppError {
     BadRequest(&'static str),
     #[error("service unavailable")]
     Unavailable,
+    /// Not logged in: go to the login page, then back to this path.
+    #[error("login required")]
+    LoginRequired(String),
+    /// Logged in, but the second factor has not been given in this session.
+    #[error("second factor required")]
+    SecondFactorRequired,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("csrf check failed")]
+    Csrf,
+    /// Too many attempts: the message key and the seconds to wait.
+    #[error("rate limited")]
+    RateLimited(&'static str, u64),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -46,23 +59,46 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::LoginRequired(_) | AppError::SecondFactorRequired => StatusCode::SEE_OTHER,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::LoginRequired(next) => {
+                let next = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                return HttpResponse::SeeOther()
+                    .insert_header((actix_web::http::header::LOCATION, format!("/login?{next}")))
+                    .finish();
+            }
+            AppError::SecondFactorRequired => {
+                return HttpResponse::SeeOther()
+                    .insert_header((actix_web::http::header::LOCATION, "/login/2fa"))
+                    .finish();
+            }
+            _ => {}
+        }
         let key = match self {
             AppError::NotFound => "error_not_found",
             AppError::BadRequest(key) => key,
             AppError::Unavailable => "error_unavailable",
+            AppError::Forbidden => "error_forbidden",
+            AppError::Csrf => "error_csrf",
+            AppError::RateLimited(key, _) => key,
+            AppError::LoginRequired(_) | AppError::SecondFactorRequired => "error_login_required",
             AppError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
                 "error_internal"
             }
         };
-        let mut res = HttpResponse::build(self.status_code())
-            .content_type("text/plain; charset=utf-8")
-            .body(key);
+        let mut builder = HttpResponse::build(self.status_code());
+        if let AppError::RateLimited(_, secs) = self {
+            builder.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        let mut res = builder.content_type("text/plain; charset=utf-8").body(key);
         res.extensions_mut().insert(ErrorMessage(key));
         res
     }

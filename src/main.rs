@@ -1,14 +1,16 @@
-//! Command line: `portal [serve]`, `portal migrate`, `portal seed`. Nothing else lives here.
+//! Command line: `portal [serve]`, `portal migrate`, `portal seed`, `portal worker`. Nothing else
+//! lives here.
 
 use anyhow::Result;
 use portal::config::Settings;
 use portal::startup::{Application, prepare_database};
 
-const USAGE: &str = "usage: portal [serve|migrate|seed]
+const USAGE: &str = "usage: portal [serve|migrate|seed|worker]
 
   serve    migrate, seed (when the seed data changed) and serve (default)
   migrate  apply pending database migrations and exit
   seed     migrate, then seed from PORTAL_DATA_DIR and exit
+  worker   deliver the email outbox until SIGTERM (with PORTAL_MAIL_WORKER=false on the web)
 
 Settings come from the environment (see README): DATABASE_URL, PORTAL_BIND, PORTAL_DATA_DIR, ...";
 
@@ -34,6 +36,10 @@ async fn main() -> Result<()> {
             let pool = prepare_database(&s)?;
             let report = portal::db::seed::run(&mut *pool.get()?, &s.data_dir)?;
             println!("{report:?}");
+        }
+        "worker" => {
+            tracing::info!("mail worker starting");
+            portal::mail::worker::run_forever(&settings).await?;
         }
         "-h" | "--help" | "help" => println!("{USAGE}"),
         other => {

@@ -64,9 +64,12 @@ impl Application {
         let port = listener.local_addr()?.port();
         let workers = settings.workers;
         let poll = Duration::from_secs(settings.catalogue_poll_secs.max(1));
+        let hasher = crate::security::password::PasswordHasher::new()?;
         let hsts = settings.public_url.starts_with("https://");
-        let state =
-            actix_web::web::Data::new(AppState::new(pool, tera, messages, settings, catalogue));
+        let demo = settings.demo;
+        let state = actix_web::web::Data::new(AppState::new(
+            pool, tera, messages, settings, catalogue, hasher,
+        ));
 
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -99,7 +102,25 @@ impl Application {
                 .service(web::public::healthz)
                 .service(web::public::readyz)
                 .service(web::assets::asset)
+                .service(web::account::register_form)
+                .service(web::account::register)
+                .service(web::account::verify_email)
+                .service(web::account::login_form)
+                .service(web::account::login)
+                .service(web::account::logout)
+                .service(web::account::logout_everywhere)
+                .service(web::account::forgot_form)
+                .service(web::account::forgot)
+                .service(web::account::reset_form)
+                .service(web::account::reset)
+                .service(web::account::profile)
+                .service(web::account::update_profile)
                 .configure(web::api::routes)
+                .configure(|cfg| {
+                    if demo {
+                        crate::mail::demo::routes(cfg)
+                    }
+                })
         })
         .workers(workers)
         .listen(listener)?
@@ -120,6 +141,14 @@ impl Application {
                 }
             }
         });
+
+        // --- mail: the in-process outbox worker (off when `portal worker` runs apart) ---
+        // It lives on this runtime like the poller above, so it stops with the server.
+        if state.settings.run_mail_worker {
+            let transport = crate::mail::Transport::from_settings(&state.settings)?;
+            crate::mail::worker::spawn(state.pool.clone(), transport, &state.settings)?;
+        }
+        // --- end mail ---
 
         Ok(Application {
             port,

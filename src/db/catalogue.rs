@@ -500,3 +500,19 @@ pub fn set_online_level(conn: &mut DbConnection, code: &str, level: i32) -> Quer
         Ok(changed > 0)
     })
 }
+
+pub fn province_codes(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    provinces::table
+        .order(provinces::code)
+        .select(provinces::code)
+        .load(conn)
+}
+
+/// The province of a ward, or `None` for an unknown ward code.
+pub fn ward_province(conn: &mut DbConnection, ward: &str) -> QueryResult<Option<String>> {
+    wards::table
+        .find(ward)
+        .select(wards::province_code)
+        .first(conn)
+        .optional()
+}

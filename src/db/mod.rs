@@ -3,8 +3,10 @@
 //! never know about HTTP.
 
 pub mod catalogue;
+pub mod outbox;
 pub mod schema;
 pub mod seed;
+pub mod users;
 
 use std::time::Duration;
 
@@ -145,6 +147,15 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize> {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     };
     applied.map_err(|e| anyhow::anyhow!("running migrations: {e}"))
+}
+
+/// Runs `f` in one transaction: everything it writes lands together or not at all.
+pub fn transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(f)
 }
 
 /// For `/readyz`.

@@ -163,6 +163,119 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        email_verified_at -> Nullable<Timestamp>,
+        full_name -> Text,
+        phone -> Text,
+        cccd -> Nullable<Text>,
+        date_of_birth -> Nullable<Date>,
+        province_code -> Nullable<Text>,
+        ward_code -> Nullable<Text>,
+        address -> Text,
+        password_hash -> Nullable<Text>,
+        role -> Text,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agency_members (user_id, agency_id) {
+        user_id -> BigInt,
+        agency_id -> BigInt,
+        is_lead -> Bool,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> BigInt,
+        mfa_ok -> Bool,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        ip -> Text,
+        user_agent -> Text,
+    }
+}
+
+diesel::table! {
+    account_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        purpose -> Text,
+        new_email -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        to_address -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        event -> Text,
+        subject -> Text,
+        ip -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        window_start -> Timestamp,
+        count -> Integer,
+    }
+}
+
 diesel::joinable!(wards -> provinces (province_code));
 diesel::joinable!(services -> fields (field_id));
 diesel::joinable!(service_channels -> services (service_id));
@@ -171,6 +284,12 @@ diesel::joinable!(service_legal_bases -> services (service_id));
 diesel::joinable!(service_implementing_levels -> services (service_id));
 diesel::joinable!(service_target_groups -> services (service_id));
 diesel::joinable!(service_target_groups -> target_groups (target_group_id));
+diesel::joinable!(agency_members -> users (user_id));
+diesel::joinable!(agency_members -> agencies (agency_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(account_tokens -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     provinces,
@@ -188,4 +307,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     holidays,
     search_synonyms,
     app_state,
+    users,
+    agency_members,
+    sessions,
+    account_tokens,
+    recovery_codes,
+    api_tokens,
+    outbox,
+    audit_log,
+    rate_limits,
 );

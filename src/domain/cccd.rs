@@ -37,8 +37,15 @@ pub struct Cccd(String);
 impl Cccd {
     /// Checks `raw` (spaces and dots are tolerated, as people copy them from the card) against
     /// the province codes in force and the holder's date of birth.
-    pub fn parse(raw: &str, province_codes: &[&str], born: NaiveDate) -> Result<(Cccd, Sex), CccdError> {
-        let digits: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '.').collect();
+    pub fn parse(
+        raw: &str,
+        province_codes: &[&str],
+        born: NaiveDate,
+    ) -> Result<(Cccd, Sex), CccdError> {
+        let digits: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '.')
+            .collect();
         if digits.len() != 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(CccdError::Format);
         }
@@ -50,7 +57,11 @@ impl Cccd {
         let gene = digits.as_bytes()[3] - b'0';
         // 0/1: 20th century, 2/3: 21st, 4/5: 22nd, ... even = male, odd = female.
         let century_start = 1900 + 100 * i32::from(gene / 2);
-        let sex = if gene % 2 == 0 { Sex::Male } else { Sex::Female };
+        let sex = if gene.is_multiple_of(2) {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
         let yy: i32 = digits[4..6].parse().map_err(|_| CccdError::Format)?;
         if born.year() != century_start + yy {
             return Err(CccdError::BirthDate);
@@ -75,21 +86,48 @@ mod tests {
 
     #[test]
     fn accepts_real_shapes() {
-        assert_eq!(Cccd::parse("001090123456", &PROVINCES, d(1990, 5, 1)).map(|r| r.1), Ok(Sex::Male));
-        assert_eq!(Cccd::parse("079 305 012 345", &PROVINCES, d(2005, 1, 2)).map(|r| r.1), Ok(Sex::Female));
-        assert_eq!(Cccd::parse("048.188.000.001", &PROVINCES, d(1988, 1, 2)).map(|r| r.1), Ok(Sex::Female));
+        assert_eq!(
+            Cccd::parse("001090123456", &PROVINCES, d(1990, 5, 1)).map(|r| r.1),
+            Ok(Sex::Male)
+        );
+        assert_eq!(
+            Cccd::parse("079 305 012 345", &PROVINCES, d(2005, 1, 2)).map(|r| r.1),
+            Ok(Sex::Female)
+        );
+        assert_eq!(
+            Cccd::parse("048.188.000.001", &PROVINCES, d(1988, 1, 2)).map(|r| r.1),
+            Ok(Sex::Female)
+        );
     }
 
     #[test]
     fn refuses_with_a_reason() {
-        assert_eq!(Cccd::parse("00109012345", &PROVINCES, d(1990, 1, 1)), Err(CccdError::Format));
-        assert_eq!(Cccd::parse("00109012345a", &PROVINCES, d(1990, 1, 1)), Err(CccdError::Format));
-        assert_eq!(Cccd::parse("002090123456", &PROVINCES, d(1990, 1, 1)), Err(CccdError::Province));
-        assert_eq!(Cccd::parse("101090123456", &PROVINCES, d(1990, 1, 1)), Err(CccdError::Province));
+        assert_eq!(
+            Cccd::parse("00109012345", &PROVINCES, d(1990, 1, 1)),
+            Err(CccdError::Format)
+        );
+        assert_eq!(
+            Cccd::parse("00109012345a", &PROVINCES, d(1990, 1, 1)),
+            Err(CccdError::Format)
+        );
+        assert_eq!(
+            Cccd::parse("002090123456", &PROVINCES, d(1990, 1, 1)),
+            Err(CccdError::Province)
+        );
+        assert_eq!(
+            Cccd::parse("101090123456", &PROVINCES, d(1990, 1, 1)),
+            Err(CccdError::Province)
+        );
         // Born in 1990 but the century digit says 21st century.
-        assert_eq!(Cccd::parse("001290123456", &PROVINCES, d(1990, 1, 1)), Err(CccdError::BirthDate));
+        assert_eq!(
+            Cccd::parse("001290123456", &PROVINCES, d(1990, 1, 1)),
+            Err(CccdError::BirthDate)
+        );
         // Year digits disagree.
-        assert_eq!(Cccd::parse("001091123456", &PROVINCES, d(1990, 1, 1)), Err(CccdError::BirthDate));
+        assert_eq!(
+            Cccd::parse("001091123456", &PROVINCES, d(1990, 1, 1)),
+            Err(CccdError::BirthDate)
+        );
     }
 
     #[test]
@@ -98,7 +136,14 @@ mod tests {
             let year = 1900 + 100 * i32::from(gene / 2) + 42;
             let raw = format!("001{gene}42000001");
             let (_, sex) = Cccd::parse(&raw, &PROVINCES, d(year, 6, 1)).expect("valid");
-            assert_eq!(sex, if gene % 2 == 0 { Sex::Male } else { Sex::Female });
+            assert_eq!(
+                sex,
+                if gene % 2 == 0 {
+                    Sex::Male
+                } else {
+                    Sex::Female
+                }
+            );
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Pure domain types and rules: no I/O.
 
+pub mod account;
 pub mod catalogue;
 pub mod cccd;
 pub mod level;

@@ -26,12 +26,24 @@ pub fn render_error<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let status = res.status();
-    let key = res
+    let marked = res
         .response()
         .extensions()
         .get::<ErrorMessage>()
-        .map(|m| m.0)
-        .unwrap_or_else(|| default_key(status));
+        .map(|m| m.0);
+    // A handler that rendered its own answer (a form shown again with its errors) keeps it.
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    if marked.is_none() && (content_type.starts_with("text/html") || content_type.contains("json"))
+    {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let key = marked.unwrap_or_else(|| default_key(status));
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
     let (req, _) = res.into_parts();
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         let res = ServiceResponse::new(req, HttpResponse::build(status).body(key));
@@ -70,6 +82,10 @@ pub fn render_error<B: MessageBody + 'static>(
             }
         }
     };
+    let mut response = response;
+    if let Some(v) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     let res: ServiceResponse<EitherBody<B, BoxBody>> =
         ServiceResponse::new(req, response).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))

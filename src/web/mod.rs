@@ -1,8 +1,10 @@
 //! HTTP: thin handlers grouped by who uses them, plus what they share (state, language, page
 //! rendering and the anonymous page cache). No SQL here: handlers call `db` inside `web::block`.
 
+pub mod account;
 pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod errors;
 pub mod public;
 pub mod view;
@@ -11,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
@@ -27,6 +29,7 @@ const PAGE_CACHE_MAX: usize = 4096;
 
 pub struct AppState {
     pub pool: Pool,
+    pub hasher: crate::security::password::PasswordHasher,
     pub tera: tera::Tera,
     pub messages: Messages,
     pub settings: Settings,
@@ -56,9 +59,11 @@ impl AppState {
         messages: Messages,
         settings: Settings,
         catalogue: Catalogue,
+        hasher: crate::security::password::PasswordHasher,
     ) -> Self {
         AppState {
             pool,
+            hasher,
             tera,
             messages,
             settings,
@@ -166,6 +171,14 @@ pub fn base_context(state: &AppState, req: &HttpRequest, lang: Lang) -> tera::Co
     };
     ctx.insert("here", &here);
     ctx.insert("path", req.path());
+    if let Some(viewer) = req.extensions().get::<auth::Viewer>() {
+        ctx.insert("viewer", viewer);
+        let csrf = req
+            .cookie(auth::CSRF_COOKIE)
+            .map(|c| c.value().to_string())
+            .unwrap_or_default();
+        ctx.insert("header_csrf", &csrf);
+    }
     ctx
 }
 
@@ -207,6 +220,9 @@ fn respond(page: &CachedPage, req: &HttpRequest, lang: Lang) -> HttpResponse {
 
 /// The cached response for this page, if the current catalogue version rendered it already.
 pub fn cache_hit(state: &AppState, req: &HttpRequest, lang: Lang) -> Option<HttpResponse> {
+    if req.extensions().get::<auth::Viewer>().is_some() {
+        return None;
+    }
     let version = state.catalogue().version;
     state
         .cached(lang, &cache_key(req), version)
@@ -249,6 +265,15 @@ fn cached_response<F>(
 where
     F: FnOnce() -> Result<String, AppError>,
 {
+    // A logged-in visitor sees their name in the header: their pages are not shared.
+    if req.extensions().get::<auth::Viewer>().is_some() {
+        let body = make_body()?;
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .insert_header((header::CONTENT_LANGUAGE, lang.code()))
+            .content_type(content_type)
+            .body(body));
+    }
     let version = state.catalogue().version;
     let key = cache_key(req);
     let page = match state.cached(lang, &key, version) {

@@ -6,6 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 
+use super::auth::current_user;
 use super::view::{self, channel_key, class_key, fee_text, list_rows, tier_key, time_text};
 use super::{
     AppState, LANG_COOKIE, base_context, cache_hit, cached_page, lang_of, render, with_db,
@@ -33,6 +34,7 @@ struct LevelStat {
 
 #[get("/")]
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    current_user(&state, &req).await?;
     let lang = lang_of(&req);
     cached_page(&state, &req, lang, || {
         let cat = state.catalogue();
@@ -298,6 +300,7 @@ pub async fn service(
     if cat.by_code(&code).is_none() {
         return Err(AppError::NotFound);
     }
+    current_user(&state, &req).await?;
     let lang = lang_of(&req);
     // A cached page needs no database round trip.
     if let Some(res) = cache_hit(&state, &req, lang) {

@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod accounts;
 mod bad_input;
 mod catalogue;
 mod i18n_and_cache;

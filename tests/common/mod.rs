@@ -37,6 +37,11 @@ pub fn test_settings(database_url: String) -> Settings {
         seed_on_start: true,
         catalogue_poll_secs: 1,
         public_url: "http://127.0.0.1".into(),
+        demo: false,
+        smtp_url: None,
+        mail_from: "Portal <no-reply@portal.test>".into(),
+        mail_dir: scratch_dir().join("mail"),
+        run_mail_worker: true,
     }
 }
 

@@ -1,0 +1,9 @@
+DROP TABLE rate_limits;
+DROP TABLE audit_log;
+DROP TABLE outbox;
+DROP TABLE api_tokens;
+DROP TABLE recovery_codes;
+DROP TABLE account_tokens;
+DROP TABLE sessions;
+DROP TABLE agency_members;
+DROP TABLE users;

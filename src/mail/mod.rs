@@ -1,0 +1,160 @@
+//! Outgoing email: rendering the template trios (`templates/email/<name>/<lang>/`), the transport
+//! (SMTP, or `.eml` files for the zero-setup run), the outbox worker that delivers what
+//! `db::outbox` holds, and the demo-only mailbox page.
+//!
+//! Callers never send mail directly: they `render` a message and `db::outbox::enqueue` it inside
+//! the transaction of the event that causes it, so an email exists if and only if the event does.
+
+pub mod demo;
+pub mod eml;
+pub mod transport;
+pub mod worker;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::i18n::Lang;
+
+pub use transport::Transport;
+
+/// The emails the application sends, each with `subject.txt`, `body.txt` and `body.html` in every
+/// language (a unit test renders them all).
+pub const EMAILS: [&str; 5] = [
+    "verify_email",
+    "reset_password",
+    "account_locked",
+    "set_password",
+    "email_changed",
+];
+
+/// One message, rendered in the recipient's language, ready to be stored in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RenderedEmail {
+    /// A single line: header injection and folded subjects are impossible by construction.
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Renders `templates/email/<name>/<lang>/{subject.txt,body.txt,body.html}` with `ctx` (plus
+/// `lang`). The app's Tera escapes `.html` only, so the HTML part is escaped and the text parts
+/// are not (they are plain text; nothing interprets them as markup).
+pub fn render(
+    tera: &tera::Tera,
+    lang: Lang,
+    name: &str,
+    ctx: &tera::Context,
+) -> anyhow::Result<RenderedEmail> {
+    let mut ctx = ctx.clone();
+    ctx.insert("lang", lang.code());
+    let one = |part: &str| -> anyhow::Result<String> {
+        let template = format!("email/{name}/{}/{part}", lang.code());
+        tera.render(&template, &ctx)
+            .with_context(|| format!("rendering {template}"))
+    };
+    let subject = one_line(&one("subject.txt")?);
+    anyhow::ensure!(
+        !subject.is_empty(),
+        "email {name} ({}) has an empty subject",
+        lang.code()
+    );
+    Ok(RenderedEmail {
+        subject,
+        text: format!("{}\n", one("body.txt")?.trim()),
+        html: format!("{}\n", one("body.html")?.trim()),
+    })
+}
+
+/// Collapses any run of whitespace (including newlines a template may leave) into one space.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tera() -> tera::Tera {
+        let glob = format!("{}/templates/**/*", env!("CARGO_MANIFEST_DIR"));
+        let mut tera = tera::Tera::new(&glob).expect("templates parse");
+        // The same escaping rule as `startup::load_templates`.
+        tera.autoescape_on(vec![".html", ".txt.html"]);
+        tera
+    }
+
+    fn full_context() -> tera::Context {
+        let mut ctx = tera::Context::new();
+        ctx.insert("name", "Nguyễn <b>Văn</b> A & co");
+        ctx.insert("link", "https://portal.example/verify?token=abc&x=1");
+        ctx.insert("reset_link", "https://portal.example/reset?token=def&x=1");
+        ctx.insert("until", "10:30 26/11/2026");
+        ctx.insert("new_email", "moi@example.vn");
+        ctx
+    }
+
+    #[test]
+    fn every_email_renders_in_every_language() {
+        let tera = tera();
+        let ctx = full_context();
+        for name in EMAILS {
+            for lang in Lang::ALL {
+                let email = render(&tera, lang, name, &ctx)
+                    .unwrap_or_else(|e| panic!("{name}/{}: {e:#}", lang.code()));
+                assert!(!email.subject.contains('\n'), "{name}: {:?}", email.subject);
+                assert!(email.subject.len() < 120, "{name}: subject too long");
+                // Text is not escaped, HTML is.
+                assert!(email.text.contains("Nguyễn <b>Văn</b> A & co"), "{name}");
+                assert!(
+                    email
+                        .html
+                        .contains("Nguyễn &lt;b&gt;Văn&lt;&#x2F;b&gt; A &amp; co"),
+                    "{name}: {}",
+                    email.html
+                );
+                assert!(!email.html.contains("<b>Văn"), "{name}");
+                assert!(
+                    email
+                        .html
+                        .contains(&format!("<html lang=\"{}\"", lang.code()))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn links_appear_in_both_parts() {
+        let tera = tera();
+        let ctx = full_context();
+        for (name, key) in [
+            ("verify_email", "link"),
+            ("reset_password", "link"),
+            ("set_password", "link"),
+            ("account_locked", "reset_link"),
+        ] {
+            for lang in Lang::ALL {
+                let email = render(&tera, lang, name, &ctx).expect("renders");
+                let link = ctx.get(key).and_then(|v| v.as_str()).expect("link");
+                assert!(email.text.contains(link), "{name} text");
+                // In HTML the link is escaped like any value (`&` → `&amp;`, `/` → `&#x2F;`);
+                // browsers and mail clients decode attributes before following them.
+                assert!(email.html.contains(&tera::escape_html(link)), "{name} html");
+            }
+        }
+        let vi = render(&tera, Lang::Vi, "email_changed", &ctx).expect("renders");
+        assert!(vi.text.contains("moi@example.vn"));
+    }
+
+    #[test]
+    fn missing_variable_is_an_error() {
+        let tera = tera();
+        let err = render(&tera, Lang::Vi, "verify_email", &tera::Context::new())
+            .expect_err("link and name are required");
+        assert!(format!("{err:#}").contains("email/verify_email/vi/"));
+        assert!(render(&tera, Lang::En, "no_such_email", &full_context()).is_err());
+    }
+
+    #[test]
+    fn subject_is_one_trimmed_line() {
+        assert_eq!(one_line("  Xác nhận\n email \t "), "Xác nhận email");
+    }
+}

@@ -1,0 +1,473 @@
+//! Citizens' accounts over HTTP: register → verify → login → profile → logout, password reset,
+//! lockout and rate limits, CSRF, sessions.
+
+use diesel::prelude::*;
+use portal::db::schema::{outbox, sessions, users};
+
+use crate::common::{TestApp, client, spawn_app};
+
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a CSRF field in the form")
+        .to_string()
+}
+
+pub async fn form_token(app: &TestApp, path: &str) -> String {
+    let (status, html) = app.get_text(path).await;
+    assert_eq!(status, 200, "{path}");
+    csrf_of(&html)
+}
+
+pub async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(format!("{}{}", app.address, path))
+        .header("Origin", app.address.clone())
+        .form(fields)
+        .send()
+        .await
+        .expect("post")
+}
+
+/// The last email queued for `to`, as (subject, text).
+pub fn last_email(app: &TestApp, to: &str) -> Option<(String, String)> {
+    let mut conn = app.db();
+    outbox::table
+        .filter(outbox::to_address.eq(to))
+        .order(outbox::id.desc())
+        .select((outbox::subject, outbox::text_body))
+        .first(&mut conn)
+        .optional()
+        .expect("outbox query")
+}
+
+pub fn link_in(text: &str, path: &str) -> String {
+    let start = text.find(path).expect("a link in the email");
+    let rest = &text[start..];
+    let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+    rest[..end].to_string()
+}
+
+pub const PASSWORD: &str = "trời xanh mây trắng 2026";
+
+pub fn registration<'a>(email: &'a str, cccd: &'a str, csrf: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("_csrf", csrf),
+        ("full_name", "Trần Thị Bình"),
+        ("email", email),
+        ("phone", "0912345678"),
+        ("date_of_birth", "1995-03-04"),
+        ("cccd", cccd),
+        ("province_code", "01"),
+        ("ward_code", "00004"),
+        ("address", "12 Hàng Bạc"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ]
+}
+
+/// Registers, verifies and logs in a citizen; returns the app's client logged in.
+pub async fn registered_citizen(app: &TestApp, email: &str, cccd: &str) {
+    let csrf = form_token(app, "/register").await;
+    let res = post(app, "/register", &registration(email, cccd, &csrf)).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let (_, text) = last_email(app, email).expect("verification email");
+    let path = link_in(&text, "/verify-email");
+    let (status, html) = app.get_text(&path).await;
+    assert_eq!(status, 200, "{html}");
+    let csrf = form_token(app, "/login").await;
+    let res = post(
+        app,
+        "/login",
+        &[("_csrf", &csrf), ("login", email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 303, "login");
+}
+
+#[tokio::test]
+async fn register_verify_login_profile_logout() {
+    let app = spawn_app().await;
+    let csrf = form_token(&app, "/register").await;
+    let res = post(
+        &app,
+        "/register",
+        &registration("binh@example.vn", "001195012345", &csrf),
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("Kiểm tra hộp thư của bạn")
+    );
+
+    // Not verified yet: no login.
+    let csrf = form_token(&app, "/login").await;
+    let res = post(
+        &app,
+        "/login",
+        &[
+            ("_csrf", &csrf),
+            ("login", "binh@example.vn"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 403);
+
+    let (subject, text) = last_email(&app, "binh@example.vn").expect("verification email");
+    assert!(!subject.is_empty());
+    let path = link_in(&text, "/verify-email");
+    assert_eq!(app.get_text(&path).await.0, 200);
+    assert_eq!(
+        app.get_text(&path).await.0,
+        400,
+        "a verification link works once"
+    );
+
+    // Login by CCCD number, back to where the person was going.
+    let csrf = form_token(&app, "/login").await;
+    let res = post(
+        &app,
+        "/login",
+        &[
+            ("_csrf", &csrf),
+            ("login", "001 195 012 345"),
+            ("password", PASSWORD),
+            ("next", "/services?q=khai+sinh"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], "/services?q=khai+sinh");
+    let sid = res
+        .cookies()
+        .find(|c| c.name() == "sid")
+        .expect("session cookie");
+    assert!(sid.http_only());
+    assert!(sid.same_site_lax());
+
+    let (status, html) = app.get_text("/account").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Trần Thị Bình") && html.contains("001******345"));
+    // Pages show who is logged in, and are not served from the shared cache.
+    let res = app.get("/").await;
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    assert!(res.text().await.expect("body").contains("Trần Thị Bình"));
+
+    // Contact change keeps what was typed when one field is wrong.
+    let csrf = form_token(&app, "/account").await;
+    let res = post(
+        &app,
+        "/account",
+        &[
+            ("_csrf", &csrf),
+            ("email", "binh@example.vn"),
+            ("phone", "12"),
+            ("address", "34 Hàng Đào"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.expect("body");
+    assert!(html.contains("34 Hàng Đào") && html.contains("Nhập số điện thoại 10 chữ số"));
+
+    let csrf = form_token(&app, "/account").await;
+    let res = post(&app, "/logout", &[("_csrf", &csrf)]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let res = app.get("/account").await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], "/login?next=%2Faccount");
+}
+
+#[tokio::test]
+async fn registration_errors_are_specific_and_keep_the_input() {
+    let app = spawn_app().await;
+    let csrf = form_token(&app, "/register").await;
+    let mut fields = registration("not-an-email", "002195012345", &csrf);
+    fields.retain(|(k, _)| *k != "password" && *k != "password_confirm");
+    fields.push(("password", "123456789"));
+    fields.push(("password_confirm", "123456789"));
+    let res = post(&app, "/register", &fields).await;
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.expect("body");
+    assert!(html.contains("Nhập địa chỉ email đúng dạng"));
+    assert!(html.contains("Ba chữ số đầu của số CCCD không phải mã tỉnh"));
+    assert!(html.contains("Mật khẩu cần ít nhất 10 ký tự") || html.contains("quá phổ biến"));
+    assert!(
+        html.contains("value=\"Trần Thị Bình\""),
+        "what was typed is kept"
+    );
+    assert!(!html.contains("123456789\""), "passwords are never echoed");
+    let mut conn = app.db();
+    let n: i64 = users::table.count().get_result(&mut conn).expect("count");
+    assert_eq!(n, 0, "nothing saved");
+}
+
+#[tokio::test]
+async fn forms_without_a_valid_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    let _ = form_token(&app, "/login").await;
+    let res = post(
+        &app,
+        "/login",
+        &[("_csrf", "forged"), ("login", "a@b.vn"), ("password", "x")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 403);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("Biểu mẫu đã hết hạn")
+    );
+    // The right token from another site is refused too.
+    let csrf = form_token(&app, "/login").await;
+    let res = app
+        .client
+        .post(format!("{}/login", app.address))
+        .header("Origin", "https://evil.example")
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("login", "a@b.vn"),
+            ("password", "x"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status().as_u16(), 403);
+    // A client without the cookie at all.
+    let res = client()
+        .post(format!("{}/register", app.address))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_and_email_the_owner() {
+    let app = spawn_app().await;
+    registered_citizen(&app, "an@example.vn", "001195012346").await;
+    let other = client();
+    let page = other
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    let csrf = csrf_of(&page);
+    for i in 0..5 {
+        let res = other
+            .post(format!("{}/login", app.address))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("login", "an@example.vn"),
+                ("password", "sai mật khẩu rồi"),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(res.status().as_u16(), 401, "attempt {i}");
+    }
+    let res = other
+        .post(format!("{}/login", app.address))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("login", "an@example.vn"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        res.status().as_u16(),
+        403,
+        "locked even with the right password"
+    );
+    assert!(res.text().await.expect("body").contains("tạm khoá"));
+    let (subject, _) = last_email(&app, "an@example.vn").expect("lock email");
+    assert!(!subject.is_empty());
+    let mut conn = app.db();
+    let locked: Option<chrono::NaiveDateTime> = users::table
+        .filter(users::email.eq("an@example.vn"))
+        .select(users::locked_until)
+        .first(&mut conn)
+        .expect("user");
+    assert!(locked.is_some());
+}
+
+#[tokio::test]
+async fn login_attempts_are_rate_limited_with_retry_after() {
+    let app = spawn_app().await;
+    let csrf = form_token(&app, "/login").await;
+    let mut last = 0;
+    for _ in 0..12 {
+        let res = post(
+            &app,
+            "/login",
+            &[
+                ("_csrf", &csrf),
+                ("login", "nobody@example.vn"),
+                ("password", "whatever it is"),
+            ],
+        )
+        .await;
+        last = res.status().as_u16();
+        if last == 429 {
+            let retry: u64 = res.headers()["retry-after"]
+                .to_str()
+                .expect("header")
+                .parse()
+                .expect("seconds");
+            assert!(retry > 0 && retry <= 15 * 60);
+            assert!(
+                res.text()
+                    .await
+                    .expect("body")
+                    .contains("Bạn đã thử quá nhiều lần")
+            );
+            break;
+        }
+    }
+    assert_eq!(last, 429);
+}
+
+#[tokio::test]
+async fn password_reset_ends_every_session() {
+    let app = spawn_app().await;
+    registered_citizen(&app, "cuong@example.vn", "001195012347").await;
+    let csrf = form_token(&app, "/password/forgot").await;
+    let res = post(
+        &app,
+        "/password/forgot",
+        &[("_csrf", &csrf), ("email", "cuong@example.vn")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    // Unknown addresses get the same answer.
+    let res = post(
+        &app,
+        "/password/forgot",
+        &[("_csrf", &csrf), ("email", "nobody@example.vn")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let (_, text) = last_email(&app, "cuong@example.vn").expect("reset email");
+    let path = link_in(&text, "/password/reset");
+    let token = path.split("token=").nth(1).expect("token").to_string();
+    let (status, html) = app.get_text(&path).await;
+    assert_eq!(status, 200);
+    let csrf = csrf_of(&html);
+    let new_password = "một mật khẩu mới rất dài";
+    let res = post(
+        &app,
+        "/password/reset",
+        &[
+            ("_csrf", &csrf),
+            ("token", &token),
+            ("password", new_password),
+            ("password_confirm", new_password),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        app.get("/account").await.status().as_u16(),
+        303,
+        "the old session ended"
+    );
+    let res = post(
+        &app,
+        "/password/reset",
+        &[
+            ("_csrf", &csrf),
+            ("token", &token),
+            ("password", new_password),
+            ("password_confirm", new_password),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 400, "the link works once");
+    let csrf = form_token(&app, "/login").await;
+    let res = post(
+        &app,
+        "/login",
+        &[
+            ("_csrf", &csrf),
+            ("login", "cuong@example.vn"),
+            ("password", new_password),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn idle_sessions_expire_and_logout_everywhere_ends_all() {
+    let app = spawn_app().await;
+    registered_citizen(&app, "dung@example.vn", "001195012348").await;
+    // A second device.
+    let phone = client();
+    let page = phone
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    let csrf = csrf_of(&page);
+    let res = phone
+        .post(format!("{}/login", app.address))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("login", "dung@example.vn"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        phone
+            .get(format!("{}/account", app.address))
+            .send()
+            .await
+            .expect("get")
+            .status()
+            .as_u16(),
+        200
+    );
+
+    let csrf = form_token(&app, "/account").await;
+    let res = post(&app, "/logout-everywhere", &[("_csrf", &csrf)]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        phone
+            .get(format!("{}/account", app.address))
+            .send()
+            .await
+            .expect("get")
+            .status()
+            .as_u16(),
+        303
+    );
+
+    // Idle timeout: a session last seen long ago is over.
+    registered_citizen(&app, "em@example.vn", "001195012349").await;
+    assert_eq!(app.get("/account").await.status().as_u16(), 200);
+    let mut conn = app.db();
+    let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::hours(3);
+    diesel::update(sessions::table)
+        .set(sessions::last_seen_at.eq(long_ago))
+        .execute(&mut conn)
+        .expect("age sessions");
+    assert_eq!(app.get("/account").await.status().as_u16(), 303);
+}
