@@ -39,6 +39,9 @@ pub struct Settings {
     pub mail_dir: PathBuf,
     /// Run the outbox worker inside the web process (default); off when `portal worker` runs apart.
     pub run_mail_worker: bool,
+    /// Login attempts allowed per client address and per account in a 15-minute window.
+    pub login_limit_per_ip: i32,
+    pub login_limit_per_account: i32,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -105,6 +108,12 @@ impl Settings {
             ),
             mail_dir: path("PORTAL_MAIL_DIR", "var/mail"),
             run_mail_worker: env_or("PORTAL_MAIL_WORKER", "true") != "false",
+            login_limit_per_ip: env_or("PORTAL_LOGIN_LIMIT_PER_IP", "30")
+                .parse()
+                .context("PORTAL_LOGIN_LIMIT_PER_IP must be a number")?,
+            login_limit_per_account: env_or("PORTAL_LOGIN_LIMIT_PER_ACCOUNT", "10")
+                .parse()
+                .context("PORTAL_LOGIN_LIMIT_PER_ACCOUNT must be a number")?,
             database_url,
             public_url: env_or("PORTAL_PUBLIC_URL", &format!("http://{bind}")),
             bind,

@@ -5,7 +5,8 @@ use anyhow::Result;
 use portal::config::Settings;
 use portal::startup::{Application, prepare_database};
 
-const USAGE: &str = "usage: portal [serve|migrate|seed|worker]
+const USAGE: &str =
+    "usage: portal [serve|migrate|seed|worker|admin create --email EMAIL --name NAME]
 
   serve    migrate, seed (when the seed data changed) and serve (default)
   migrate  apply pending database migrations and exit
@@ -24,6 +25,28 @@ async fn main() -> Result<()> {
             let app = Application::build(settings)?;
             tracing::info!(port = app.port(), "portal listening");
             app.run_until_stopped().await?;
+        }
+        "admin" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let flag = |name: &str| {
+                args.iter()
+                    .position(|a| a == name)
+                    .and_then(|i| args.get(i + 1))
+                    .cloned()
+            };
+            if args.first().map(String::as_str) != Some("create") {
+                eprintln!("usage: portal admin create --email EMAIL --name NAME");
+                std::process::exit(2);
+            }
+            let (Some(email), Some(name)) = (flag("--email"), flag("--name")) else {
+                eprintln!("usage: portal admin create --email EMAIL --name NAME");
+                std::process::exit(2);
+            };
+            let mut s = settings;
+            s.demo = false;
+            let pool = prepare_database(&s)?;
+            let link = portal::demo::create_admin(&mut *pool.get()?, &email, &name, &s.public_url)?;
+            println!("Administrator {email} created. Set the password within 72 hours at:\n{link}");
         }
         "migrate" => {
             let pool = portal::db::connect_pool(&settings.database_url, 1)?;

@@ -34,6 +34,12 @@ pub fn prepare_database(settings: &Settings) -> Result<db::Pool> {
         let report = db::seed::run(&mut conn, &settings.data_dir)?;
         tracing::info!(?report, "seed");
     }
+    if settings.demo {
+        crate::demo::ensure(&mut conn)?;
+        tracing::warn!(
+            "demo mode: demo accounts are listed on the login page; never use it for real data"
+        );
+    }
     Ok(pool)
 }
 
@@ -115,6 +121,12 @@ impl Application {
                 .service(web::account::reset)
                 .service(web::account::profile)
                 .service(web::account::update_profile)
+                .service(web::twofactor::second_factor_form)
+                .service(web::twofactor::enrol)
+                .service(web::twofactor::verify)
+                .service(web::admin::index)
+                .service(web::admin::audit)
+                .service(web::admin::outbox)
                 .configure(web::api::routes)
                 .configure(|cfg| {
                     if demo {

@@ -179,6 +179,7 @@ diesel::table! {
         role -> Text,
         totp_secret -> Nullable<Text>,
         totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
         failed_logins -> Integer,
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,

@@ -24,6 +24,7 @@ pub struct User {
     pub role: String,
     pub totp_secret: Option<String>,
     pub totp_enabled_at: Option<NaiveDateTime>,
+    pub totp_last_step: Option<i64>,
     pub failed_logins: i32,
     pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
@@ -483,4 +484,132 @@ pub fn hit_rate_limit(
             }
         }
     })
+}
+
+// ---- second factor --------------------------------------------------------------------------
+
+/// Keeps a freshly generated secret until the person proves their app has it.
+pub fn set_pending_totp(conn: &mut DbConnection, user_id: i64, secret: &str) -> QueryResult<()> {
+    diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::totp_enabled_at.is_null()),
+    )
+    .set(users::totp_secret.eq(Some(secret)))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Turns the second factor on and stores the hashes of fresh recovery codes (old ones go).
+pub fn enable_totp(
+    conn: &mut DbConnection,
+    user_id: i64,
+    step: i64,
+    recovery_hashes: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::totp_enabled_at.eq(Some(now)),
+            users::totp_last_step.eq(Some(step)),
+        ))
+        .execute(conn)?;
+    diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
+        .execute(conn)?;
+    for h in recovery_hashes {
+        diesel::insert_into(recovery_codes::table)
+            .values((
+                recovery_codes::user_id.eq(user_id),
+                recovery_codes::code_hash.eq(h),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Records the time step of an accepted code, so the same code cannot be used twice.
+pub fn set_totp_step(conn: &mut DbConnection, user_id: i64, step: i64) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::totp_last_step.eq(Some(step)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Uses one recovery code; false when it is unknown or already used.
+pub fn use_recovery_code(
+    conn: &mut DbConnection,
+    user_id: i64,
+    code_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        recovery_codes::table
+            .filter(recovery_codes::user_id.eq(user_id))
+            .filter(recovery_codes::code_hash.eq(code_hash))
+            .filter(recovery_codes::used_at.is_null()),
+    )
+    .set(recovery_codes::used_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+pub fn unused_recovery_codes(conn: &mut DbConnection, user_id: i64) -> QueryResult<i64> {
+    recovery_codes::table
+        .filter(recovery_codes::user_id.eq(user_id))
+        .filter(recovery_codes::used_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Replaces a session by a new id with the second factor given (a privilege change rotates the id).
+pub fn upgrade_session(
+    conn: &mut DbConnection,
+    old_hash: &str,
+    new_hash: &str,
+) -> QueryResult<bool> {
+    let Some(s) = sessions::table
+        .find(old_hash)
+        .first::<Session>(conn)
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id_hash.eq(new_hash),
+            sessions::user_id.eq(s.user_id),
+            sessions::mfa_ok.eq(true),
+            sessions::created_at.eq(s.created_at),
+            sessions::last_seen_at.eq(s.last_seen_at),
+            sessions::expires_at.eq(s.expires_at),
+            sessions::ip.eq(&s.ip),
+            sessions::user_agent.eq(&s.user_agent),
+        ))
+        .execute(conn)?;
+    diesel::delete(sessions::table.find(old_hash)).execute(conn)?;
+    Ok(true)
+}
+
+pub fn add_agency_member(
+    conn: &mut DbConnection,
+    user_id: i64,
+    agency_id: i64,
+    is_lead: bool,
+) -> QueryResult<()> {
+    diesel::insert_into(agency_members::table)
+        .values((
+            agency_members::user_id.eq(user_id),
+            agency_members::agency_id.eq(agency_id),
+            agency_members::is_lead.eq(is_lead),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The agencies a staff member may act for: every staff query is scoped by these ids.
+pub fn agency_ids_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<i64>> {
+    agency_members::table
+        .filter(agency_members::user_id.eq(user_id))
+        .select(agency_members::agency_id)
+        .load(conn)
 }

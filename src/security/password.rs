@@ -176,6 +176,14 @@ fn normalize(password: &str) -> String {
     password.nfkc().collect()
 }
 
+/// Hashes on the calling thread with the production parameters: for start-up and command-line
+/// code that is not serving requests (the demo accounts), never for a request handler.
+pub fn hash_now(password: &str) -> anyhow::Result<String> {
+    let params = Params::new(OWASP_M_KIB, OWASP_T, OWASP_P, None)
+        .map_err(|e| anyhow!("invalid argon2 parameters: {e}"))?;
+    hash_blocking(&params, normalize(password).as_bytes())
+}
+
 fn hash_blocking(params: &Params, password: &[u8]) -> anyhow::Result<String> {
     let mut salt = [0u8; Salt::RECOMMENDED_LENGTH];
     rand::rng().fill_bytes(&mut salt);

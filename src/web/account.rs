@@ -23,9 +23,7 @@ use crate::security::tokens::{hash_token, random_token};
 /// Failed logins before the account is locked, and for how long.
 pub const MAX_FAILED_LOGINS: i32 = 5;
 pub const LOCK_MINUTES: i64 = 15;
-/// Attempts per window before 429: per address and per account.
-pub const LOGIN_LIMIT_PER_IP: i32 = 30;
-pub const LOGIN_LIMIT_PER_ACCOUNT: i32 = 10;
+/// Attempts per window before 429 (logins: `Settings::login_limit_per_*`).
 pub const REGISTER_LIMIT_PER_IP: i32 = 10;
 pub const RESET_LIMIT_PER_IP: i32 = 10;
 pub const RESET_LIMIT_PER_ACCOUNT: i32 = 3;
@@ -308,11 +306,17 @@ pub async fn verify_email(
                 return Ok(false);
             };
             users::mark_email_verified(conn, user_id, new_email.as_deref(), now)?;
+            let address = match new_email {
+                Some(e) => e,
+                None => users::find_by_id(conn, user_id)?
+                    .map(|u| u.email)
+                    .unwrap_or_default(),
+            };
             users::audit(
                 conn,
                 Some(user_id),
                 "email_verified",
-                new_email.as_deref().unwrap_or(""),
+                &address,
                 &ip,
                 "",
                 now,
@@ -361,10 +365,19 @@ fn login_page(
     status: u16,
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(req);
+    // Demo mode only: a small read on this thread, to list the demo accounts with live codes.
+    let demo_accounts = if state.settings.demo {
+        let mut conn = state.pool.get()?;
+        crate::demo::accounts(&mut conn).map_err(AppError::Internal)?
+    } else {
+        Vec::new()
+    };
     page(state, req, lang, "account/login.html", status, |ctx| {
         ctx.insert("login", login_value);
         ctx.insert("next", next);
         ctx.insert("error", &error.map(|k| state.messages.text(lang, k)));
+        ctx.insert("demo_accounts", &demo_accounts);
+        ctx.insert("demo_password", crate::demo::DEMO_PASSWORD);
     })
 }
 
@@ -401,17 +414,21 @@ pub async fn login(
     let ip = client_ip(&req);
     let login_key = login.trim().to_lowercase();
     let (user, ip2, key2) = (login_key.clone(), ip.clone(), login_key.clone());
+    let (per_ip, per_account) = (
+        state.settings.login_limit_per_ip,
+        state.settings.login_limit_per_account,
+    );
     let user = with_db(&state, move |conn| {
         limit(
             conn,
             &format!("login:ip:{ip2}"),
-            LOGIN_LIMIT_PER_IP,
+            per_ip,
             "error_rate_limited",
         )?;
         limit(
             conn,
             &format!("login:account:{key2}"),
-            LOGIN_LIMIT_PER_ACCOUNT,
+            per_account,
             "error_rate_limited",
         )?;
         Ok(users::find_by_login(conn, &user)?)
@@ -749,12 +766,11 @@ pub async fn reset_form(
 ) -> Result<HttpResponse, AppError> {
     let hash = hash_token(&q.token);
     let valid = with_db(&state, move |conn| {
-        Ok(users::token_is_valid(
-            conn,
-            users::PURPOSE_RESET_PASSWORD,
-            &hash,
-            now(),
-        )?)
+        // The same form serves a reset and the first password of staff created by an administrator.
+        Ok(
+            users::token_is_valid(conn, users::PURPOSE_RESET_PASSWORD, &hash, now())?
+                || users::token_is_valid(conn, users::PURPOSE_SET_PASSWORD, &hash, now())?,
+        )
     })
     .await?;
     if !valid {
@@ -796,9 +812,16 @@ pub async fn reset(
     let done = with_db(&state, move |conn| {
         db::transaction(conn, |conn| {
             let now = now();
-            let Some((user_id, _)) =
-                users::consume_token(conn, users::PURPOSE_RESET_PASSWORD, &token_hash, now)?
-            else {
+            let found = match users::consume_token(
+                conn,
+                users::PURPOSE_RESET_PASSWORD,
+                &token_hash,
+                now,
+            )? {
+                Some(found) => Some(found),
+                None => users::consume_token(conn, users::PURPOSE_SET_PASSWORD, &token_hash, now)?,
+            };
+            let Some((user_id, _)) = found else {
                 return Ok(false);
             };
             users::set_password(conn, user_id, &hash, now)?;

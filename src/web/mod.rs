@@ -2,11 +2,13 @@
 //! rendering and the anonymous page cache). No SQL here: handlers call `db` inside `web::block`.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod errors;
 pub mod public;
+pub mod twofactor;
 pub mod view;
 
 use std::collections::HashMap;

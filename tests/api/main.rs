@@ -4,6 +4,7 @@
 mod common;
 
 mod accounts;
+mod authz;
 mod bad_input;
 mod catalogue;
 mod i18n_and_cache;

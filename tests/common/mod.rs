@@ -42,6 +42,8 @@ pub fn test_settings(database_url: String) -> Settings {
         mail_from: "Portal <no-reply@portal.test>".into(),
         mail_dir: scratch_dir().join("mail"),
         run_mail_worker: true,
+        login_limit_per_ip: 30,
+        login_limit_per_account: 10,
     }
 }
 

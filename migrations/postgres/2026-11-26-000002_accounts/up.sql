@@ -16,6 +16,7 @@ CREATE TABLE users (
     role TEXT NOT NULL,
     totp_secret TEXT,
     totp_enabled_at TIMESTAMP,
+    totp_last_step BIGINT,
     failed_logins INTEGER NOT NULL,
     locked_until TIMESTAMP,
     created_at TIMESTAMP NOT NULL,

@@ -1,0 +1,183 @@
+//! Demo mode (the zero-setup run): demo accounts for every role — a citizen; an officer in a
+//! real ward's office and a lead in a province department; an administrator — listed on the
+//! login page, so a newcomer can try every role at once. Never on unless `PORTAL_DEMO=true`
+//! (the default for SQLite only).
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::{agencies, users as users_t};
+use crate::db::{self, DbConnection, users};
+use crate::domain::account::Role;
+use crate::security::{password, totp};
+
+pub const DEMO_DOMAIN: &str = "demo.portal.vn";
+/// Shown on the login page in demo mode; demo mode is never for real data.
+pub const DEMO_PASSWORD: &str = "demo-portal-2026";
+
+struct DemoAgency {
+    code: &'static str,
+    name: &'static str,
+    tier: &'static str,
+    province: &'static str,
+    ward: Option<&'static str>,
+}
+
+const WARD_OFFICE: DemoAgency = DemoAgency {
+    code: "demo.ubnd.00004",
+    name: "Ủy ban nhân dân Phường Ba Đình",
+    tier: "commune",
+    province: "01",
+    ward: Some("00004"),
+};
+const PROVINCE_DEPARTMENT: DemoAgency = DemoAgency {
+    code: "demo.stp.01",
+    name: "Sở Tư pháp Thành phố Hà Nội",
+    tier: "province",
+    province: "01",
+    ward: None,
+};
+
+fn ensure_agency(conn: &mut DbConnection, a: &DemoAgency) -> QueryResult<i64> {
+    if let Some(id) = agencies::table
+        .filter(agencies::code.eq(a.code))
+        .select(agencies::id)
+        .first(conn)
+        .optional()?
+    {
+        return Ok(id);
+    }
+    diesel::insert_into(agencies::table)
+        .values((
+            agencies::code.eq(a.code),
+            agencies::name.eq(a.name),
+            agencies::tier.eq(a.tier),
+            agencies::province_code.eq(Some(a.province)),
+            agencies::ward_code.eq(a.ward),
+            agencies::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    agencies::table
+        .filter(agencies::code.eq(a.code))
+        .select(agencies::id)
+        .first(conn)
+}
+
+/// Creates what is missing of the demo agencies and accounts (idempotent).
+pub fn ensure(conn: &mut DbConnection) -> Result<()> {
+    let exists: i64 = users_t::table
+        .filter(users_t::email.like(format!("%@{DEMO_DOMAIN}")))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(());
+    }
+    let password_hash = password::hash_now(DEMO_PASSWORD)?;
+    db::transaction(conn, |conn| -> Result<()> {
+        let now = Utc::now().naive_utc();
+        let ward = ensure_agency(conn, &WARD_OFFICE)?;
+        let dept = ensure_agency(conn, &PROVINCE_DEPARTMENT)?;
+        let citizen = crate::domain::account::NewCitizen {
+            full_name: "Nguyễn Văn Dân".into(),
+            email: format!("congdan@{DEMO_DOMAIN}"),
+            phone: "0912000001".into(),
+            cccd: "001090000001".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1990, 1, 15).context("date")?,
+            province_code: "01".into(),
+            ward_code: "00004".into(),
+            address: "1 Phố Điện Biên Phủ".into(),
+        };
+        let id = users::insert_citizen(conn, &citizen, &password_hash, now)?;
+        users::mark_email_verified(conn, id, None, now)?;
+        let staff = [
+            ("canbo", "Trần Văn Minh", Role::Officer, Some((ward, false))),
+            (
+                "truongphong",
+                "Phạm Thị Lan",
+                Role::Lead,
+                Some((dept, true)),
+            ),
+            ("quantri", "Quản trị viên hệ thống", Role::Admin, None),
+        ];
+        for (local, name, role, agency) in staff {
+            let id = users::insert_staff(conn, &format!("{local}@{DEMO_DOMAIN}"), name, role, now)?;
+            users::set_password(conn, id, &password_hash, now)?;
+            users::set_pending_totp(conn, id, &totp::generate_secret())?;
+            users::enable_totp(conn, id, 0, &[], now)?;
+            if let Some((agency_id, lead)) = agency {
+                users::add_agency_member(conn, id, agency_id, lead)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct DemoAccount {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// The current authenticator code, for staff (demo only).
+    pub code: Option<String>,
+}
+
+/// The demo accounts with their current codes, for the login page.
+pub fn accounts(conn: &mut DbConnection) -> Result<Vec<DemoAccount>> {
+    let rows: Vec<(String, String, String, Option<String>)> = users_t::table
+        .filter(users_t::email.like(format!("%@{DEMO_DOMAIN}")))
+        .order(users_t::id)
+        .select((
+            users_t::email,
+            users_t::full_name,
+            users_t::role,
+            users_t::totp_secret,
+        ))
+        .load(conn)?;
+    let now = Utc::now().timestamp();
+    Ok(rows
+        .into_iter()
+        .map(|(email, name, role, secret)| DemoAccount {
+            email,
+            name,
+            role: Role::parse(&role).unwrap_or(Role::Citizen),
+            code: secret.and_then(|s| totp::code_at(&s, now).ok()),
+        })
+        .collect())
+}
+
+/// `portal admin create`: an administrator without a password and the one-time link to set it.
+pub fn create_admin(
+    conn: &mut DbConnection,
+    email: &str,
+    name: &str,
+    public_url: &str,
+) -> Result<String> {
+    let email = crate::domain::account::parse_email(email).context("not a valid email address")?;
+    anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
+    let token = crate::security::tokens::random_token();
+    db::transaction(conn, |conn| -> Result<()> {
+        let now = Utc::now().naive_utc();
+        anyhow::ensure!(
+            users::find_by_email(conn, &email)?.is_none(),
+            "an account with {email} exists already"
+        );
+        let id = users::insert_staff(conn, &email, name.trim(), Role::Admin, now)?;
+        users::create_token(
+            conn,
+            id,
+            users::PURPOSE_SET_PASSWORD,
+            &crate::security::tokens::hash_token(&token),
+            None,
+            chrono::Duration::hours(72),
+            now,
+        )?;
+        users::audit(conn, None, "admin_created", &email, "cli", "", now)?;
+        Ok(())
+    })?;
+    Ok(format!(
+        "{}/password/reset?token={token}",
+        public_url.trim_end_matches('/')
+    ))
+}
