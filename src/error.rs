@@ -21,6 +21,9 @@ pub enum AppError {
     SecondFactorRequired,
     #[error("forbidden")]
     Forbidden,
+    /// No or an unknown bearer token (API).
+    #[error("unauthorized")]
+    Unauthorized,
     #[error("csrf check failed")]
     Csrf,
     /// Too many attempts: the message key and the seconds to wait.
@@ -61,6 +64,7 @@ impl ResponseError for AppError {
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::LoginRequired(_) | AppError::SecondFactorRequired => StatusCode::SEE_OTHER,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -86,6 +90,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(key) => key,
             AppError::Unavailable => "error_unavailable",
             AppError::Forbidden => "error_forbidden",
+            AppError::Unauthorized => "error_unauthorized",
             AppError::Csrf => "error_csrf",
             AppError::RateLimited(key, _) => key,
             AppError::LoginRequired(_) | AppError::SecondFactorRequired => "error_login_required",
@@ -95,6 +100,9 @@ impl ResponseError for AppError {
             }
         };
         let mut builder = HttpResponse::build(self.status_code());
+        if let AppError::Unauthorized = self {
+            builder.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+        }
         if let AppError::RateLimited(_, secs) = self {
             builder.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
         }

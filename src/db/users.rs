@@ -613,3 +613,78 @@ pub fn agency_ids_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<i
         .select(agency_members::agency_id)
         .load(conn)
 }
+
+// ---- API tokens -----------------------------------------------------------------------------
+
+pub fn create_api_token(
+    conn: &mut DbConnection,
+    user_id: i64,
+    name: &str,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::token_hash.eq(token_hash),
+            api_tokens::user_id.eq(user_id),
+            api_tokens::name.eq(name),
+            api_tokens::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The owner of a live (not revoked) API token; records its use.
+pub fn api_token_user(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<User>> {
+    let owner: Option<i64> = api_tokens::table
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .select(api_tokens::user_id)
+        .first(conn)
+        .optional()?;
+    let Some(user_id) = owner else {
+        return Ok(None);
+    };
+    diesel::update(api_tokens::table.find(token_hash))
+        .set(api_tokens::last_used_at.eq(Some(now)))
+        .execute(conn)?;
+    find_by_id(conn, user_id)
+}
+
+/// (id = token hash, name, created, last used) of one live token.
+pub type ApiTokenRow = (String, String, NaiveDateTime, Option<NaiveDateTime>);
+
+/// A person's live tokens, newest first.
+pub fn list_api_tokens(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<ApiTokenRow>> {
+    api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .filter(api_tokens::revoked_at.is_null())
+        .order(api_tokens::created_at.desc())
+        .select((
+            api_tokens::token_hash,
+            api_tokens::name,
+            api_tokens::created_at,
+            api_tokens::last_used_at,
+        ))
+        .load(conn)
+}
+
+pub fn revoke_api_token(
+    conn: &mut DbConnection,
+    user_id: i64,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        api_tokens::table
+            .filter(api_tokens::token_hash.eq(token_hash))
+            .filter(api_tokens::user_id.eq(user_id)),
+    )
+    .set(api_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(n > 0)
+}

@@ -1014,3 +1014,137 @@ pub async fn update_profile(
         200,
     )
 }
+
+// ---- API tokens -----------------------------------------------------------------------------
+
+#[derive(serde::Serialize)]
+struct TokenView {
+    id: String,
+    name: String,
+    created_at: String,
+    last_used_at: String,
+}
+
+async fn tokens_page(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    user_id: i64,
+    new_token: Option<String>,
+    error: Option<&str>,
+    status: u16,
+) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(req);
+    let rows = with_db(state, move |conn| {
+        Ok(users::list_api_tokens(conn, user_id)?)
+    })
+    .await?;
+    let tokens: Vec<TokenView> = rows
+        .into_iter()
+        .map(|(id, name, created, used)| TokenView {
+            id,
+            name,
+            created_at: created.format("%Y-%m-%d %H:%M UTC").to_string(),
+            last_used_at: used
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default(),
+        })
+        .collect();
+    page(state, req, lang, "account/api_tokens.html", status, |ctx| {
+        ctx.insert("tokens", &tokens);
+        ctx.insert("new_token", &new_token);
+        ctx.insert("error", &error.map(|k| state.messages.text(lang, k)));
+    })
+}
+
+fn citizen_only(s: &super::auth::SessionUser) -> Result<(), AppError> {
+    if s.role().requires_two_factor() {
+        Err(AppError::Forbidden)
+    } else {
+        Ok(())
+    }
+}
+
+#[get("/account/api-tokens")]
+pub async fn api_tokens(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Authenticated(s): Authenticated,
+) -> Result<HttpResponse, AppError> {
+    citizen_only(&s)?;
+    tokens_page(&state, &req, s.user.id, None, None, 200).await
+}
+
+#[derive(Deserialize)]
+pub struct TokenCreate {
+    #[serde(default)]
+    name: String,
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+#[post("/account/api-tokens")]
+pub async fn create_api_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Authenticated(s): Authenticated,
+    body: web::Form<TokenCreate>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&req, &body.csrf)?;
+    citizen_only(&s)?;
+    let name = body.name.trim().chars().take(80).collect::<String>();
+    if name.is_empty() {
+        return tokens_page(&state, &req, s.user.id, None, Some("err_token_name"), 422).await;
+    }
+    let token = random_token();
+    let (id, hash, ip, email) = (
+        s.user.id,
+        hash_token(&token),
+        client_ip(&req),
+        s.user.email.clone(),
+    );
+    with_db(&state, move |conn| {
+        db::transaction(conn, |conn| {
+            let now = now();
+            users::create_api_token(conn, id, &name, &hash, now)?;
+            users::audit(conn, Some(id), "api_token_created", &email, &ip, &name, now)?;
+            Ok(())
+        })
+    })
+    .await?;
+    tokens_page(&state, &req, s.user.id, Some(token), None, 200).await
+}
+
+#[derive(Deserialize)]
+pub struct TokenRevoke {
+    #[serde(default)]
+    id: String,
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+#[post("/account/api-tokens/revoke")]
+pub async fn revoke_api_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Authenticated(s): Authenticated,
+    body: web::Form<TokenRevoke>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&req, &body.csrf)?;
+    let (id, token_id, ip, email) = (
+        s.user.id,
+        body.id.clone(),
+        client_ip(&req),
+        s.user.email.clone(),
+    );
+    with_db(&state, move |conn| {
+        db::transaction(conn, |conn| {
+            let now = now();
+            if users::revoke_api_token(conn, id, &token_id, now)? {
+                users::audit(conn, Some(id), "api_token_revoked", &email, &ip, "", now)?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(see_other("/account/api-tokens"))
+}

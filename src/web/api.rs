@@ -153,6 +153,41 @@ pub async fn wards(
         .ok_or(AppError::NotFound)
 }
 
+/// Who the bearer token belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub full_name: String,
+    pub email: String,
+    pub role: String,
+}
+
+/// The account behind the bearer token (`Authorization: Bearer <token>`; tokens are created on
+/// the account page). API clients never use cookies.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = Problem)))]
+#[get("/me")]
+pub async fn me(super::auth::ApiUser(user): super::auth::ApiUser) -> HttpResponse {
+    HttpResponse::Ok().json(Me {
+        full_name: user.full_name,
+        email: user.email,
+        role: user.role,
+    })
+}
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -167,8 +202,10 @@ pub async fn wards(
         fields,
         agencies,
         provinces,
-        wards
+        wards,
+        me
     ),
+    modifiers(&BearerScheme),
     components(schemas(
         ServiceList,
         ServiceSummary,
@@ -183,7 +220,8 @@ pub async fn wards(
         UnitInfo,
         Ignored,
         Sort,
-        Problem
+        Problem,
+        Me
     ))
 )]
 pub struct ApiDoc;
@@ -203,6 +241,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(agencies)
             .service(provinces)
             .service(wards)
-            .service(openapi_json),
+            .service(openapi_json)
+            .service(me),
     );
 }

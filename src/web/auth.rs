@@ -170,6 +170,44 @@ impl FromRequest for AdminUser {
     }
 }
 
+/// An API client identified by `Authorization: Bearer <token>` (never by cookies, so API calls
+/// need no CSRF token). Staff tokens are refused until staff API access has its own scopes.
+pub struct ApiUser(pub User);
+
+impl FromRequest for ApiUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or(AppError::Unavailable)?;
+            let token = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .ok_or(AppError::Unauthorized)?;
+            let hash = hash_token(&token);
+            let now = Utc::now().naive_utc();
+            let user = with_db(&state, move |conn| {
+                Ok(users::api_token_user(conn, &hash, now)?)
+            })
+            .await?;
+            match user {
+                Some(u) if !u.role().requires_two_factor() => Ok(ApiUser(u)),
+                Some(_) => Err(AppError::Forbidden),
+                None => Err(AppError::Unauthorized),
+            }
+        })
+    }
+}
+
 /// The CSRF token for this visitor, and the cookie to set when it is new.
 pub fn csrf_token(state: &AppState, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
     if let Some(c) = req.cookie(CSRF_COOKIE).filter(|c| c.value().len() == 43) {

@@ -43,7 +43,12 @@ pub fn render_error<B: MessageBody + 'static>(
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let key = marked.unwrap_or_else(|| default_key(status));
-    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    // Headers that belong to the error's meaning survive the re-rendering.
+    let kept: Vec<(header::HeaderName, header::HeaderValue)> =
+        [header::RETRY_AFTER, header::WWW_AUTHENTICATE]
+            .into_iter()
+            .filter_map(|name| res.headers().get(&name).cloned().map(|v| (name, v)))
+            .collect();
     let (req, _) = res.into_parts();
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         let res = ServiceResponse::new(req, HttpResponse::build(status).body(key));
@@ -83,8 +88,8 @@ pub fn render_error<B: MessageBody + 'static>(
         }
     };
     let mut response = response;
-    if let Some(v) = retry_after {
-        response.headers_mut().insert(header::RETRY_AFTER, v);
+    for (name, value) in kept {
+        response.headers_mut().insert(name, value);
     }
     let res: ServiceResponse<EitherBody<B, BoxBody>> =
         ServiceResponse::new(req, response).map_into_right_body();

@@ -471,3 +471,65 @@ async fn idle_sessions_expire_and_logout_everywhere_ends_all() {
         .expect("age sessions");
     assert_eq!(app.get("/account").await.status().as_u16(), 303);
 }
+
+#[tokio::test]
+async fn api_clients_use_bearer_tokens_not_cookies() {
+    let app = spawn_app().await;
+    registered_citizen(&app, "api@example.vn", "001195012351").await;
+    // The session cookie alone does not open the API.
+    assert_eq!(app.get("/api/v1/me").await.status().as_u16(), 401);
+    let csrf = form_token(&app, "/account/api-tokens").await;
+    let res = post(
+        &app,
+        "/account/api-tokens",
+        &[("_csrf", &csrf), ("name", "kế toán")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.expect("body");
+    let token = html
+        .split("id=\"new-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("token shown once")
+        .to_string();
+    let me = client()
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(me.status().as_u16(), 200);
+    let body: serde_json::Value = me.json().await.expect("json");
+    assert_eq!(body["email"], "api@example.vn");
+    let bad = client()
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(bad.status().as_u16(), 401);
+    assert_eq!(bad.headers()["www-authenticate"], "Bearer");
+    // Revoked tokens stop working.
+    let (_, page) = app.get_text("/account/api-tokens").await;
+    let id = page
+        .split("name=\"id\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("token id")
+        .to_string();
+    let res = post(
+        &app,
+        "/account/api-tokens/revoke",
+        &[("_csrf", &csrf_of(&page)), ("id", &id)],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let me = client()
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(me.status().as_u16(), 401);
+}
