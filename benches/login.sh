@@ -44,6 +44,8 @@
 #   BENCH_STRICT=1                   exit 1 when the p99 target is missed or a
 #                                    login run saw 429s or errors
 #   BENCH_SKIP_BUILD=1               use the existing target/release/portal
+#   BENCH_KEEP=1                     keep the temporary directory (database,
+#                                    portal.log, wrk outputs) instead of removing it
 set -euo pipefail
 # Decimal points in curl, awk and sort whatever the locale; text stays UTF-8.
 unset LC_ALL
@@ -106,7 +108,11 @@ cleanup() {
     for pid in "${PIDS[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
-    rm -rf "$TMP"
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        echo "kept $TMP (BENCH_KEEP=1)" >&2
+    else
+        rm -rf "$TMP"
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -291,7 +297,7 @@ status_count() { awk -v s="$2" '$1 == "status" && $2 == s":" { print $3; f = 1 }
 # other_count FILE: answers other than 303 and 429
 other_count() { awk '$1 == "status" && $2 != "303:" && $2 != "429:" { n += $3 } END { print n + 0 }' "$1"; }
 other_statuses() { awk '$1 == "status" && $2 != "303:" && $2 != "429:" { printf "%s%s %s", sep, $2, $3; sep = ", " }' "$1"; }
-per_second() { awk -v n="$1" -v us="$2" 'BEGIN { printf "%.1f", us > 0 ? n / (us / 1e6) : 0 }'; }
+per_second() { awk -v n="$1" -v us="$2" 'BEGIN { printf "%.1f", (us > 0 ? n / (us / 1e6) : 0) }'; }
 duration_us() { awk '$1 == "duration_us:" { print $2 }' "$1"; }
 
 # --- 2. login throughput
@@ -307,7 +313,7 @@ LOGINS_PER_S=$(per_second "$LOGIN_OK" "$LOGIN_US")
 R429_PER_S=$(per_second "$LOGIN_429" "$LOGIN_US")
 LOGIN_P50=$(awk '$1 == "50%" { print $2 }' "$TMP/wrk-login.txt")
 LOGIN_P99=$(awk '$1 == "99%" { print $2 }' "$TMP/wrk-login.txt")
-EFFICIENCY=$(awk -v a="$LOGINS_PER_S" -v b="$THEORETICAL" 'BEGIN { printf "%.0f", b > 0 ? 100 * a / b : 0 }')
+EFFICIENCY=$(awk -v a="$LOGINS_PER_S" -v b="$THEORETICAL" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a / b : 0) }')
 
 # --- 3. the catalogue, alone and under a login burst
 cat >"$TMP/paced.lua" <<LUA
@@ -381,7 +387,7 @@ printf '%-58s %s\n' "measured, wrk -c${LOGIN_CONNECTIONS} -d${LOGIN_DURATION} (3
 printf '%-58s %s\n' "  answers" "303: ${LOGIN_OK}, 429: ${LOGIN_429} (${R429_PER_S}/s), other: ${LOGIN_OTHER}$( ((LOGIN_OTHER > 0)) && echo " ($(other_statuses "$TMP/wrk-login.txt"))")"
 printf '%-58s %s\n' "logins during the burst (step 3b)" "${BURST_LOGINS_PER_S} logins/s; 303: ${BURST_OK}, 429: ${BURST_429}, other: ${BURST_OTHER}$( ((BURST_OTHER > 0)) && echo " ($(other_statuses "$TMP/wrk-burst.txt"))")"
 echo
-printf '%-34s %9s %9s %8s %7s  %s\n' "catalogue page" "p50 ms" "p99 ms" "req/s" "errors" "p99 < ${TARGET_P99_MS} ms"
+printf '%-40s %9s %9s %8s %7s  %s\n' "catalogue page" "p50 ms" "p99 ms" "req/s" "errors" "p99 < ${TARGET_P99_MS} ms"
 MISSED=0
 for key in idle-search idle-service burst-search burst-service; do
     read -r p50 p99 rps errs <<<"${RESULT[$key]}"
@@ -396,9 +402,17 @@ for key in idle-search idle-service burst-search burst-service; do
     verdict=$(awk -v p="$p99" -v t="$TARGET_P99_MS" 'BEGIN { print (p != "?" && p < t ? "meets" : "MISSES") }')
     if [[ $key == burst-* ]] && [ "$verdict" != meets ]; then MISSED=1; fi
     [[ $key == idle-* ]] && verdict="($verdict)"
-    printf '%-34s %9s %9s %8s %7s  %s\n' "$page, $when" "$p50" "$p99" "$rps" "$errs" "$verdict"
+    printf '%-40s %9s %9s %8s %7s  %s\n' "$page, $when" "$p50" "$p99" "$rps" "$errs" "$verdict"
 done
 echo "(catalogue load: wrk -t${READ_THREADS} -c${READ_CONNECTIONS}, ${READ_PAUSE_MS} ms pause between requests per connection; the target applies under the burst)"
+
+if ((LOGIN_OTHER + BURST_OTHER + SEQ_OTHER > 0)); then
+    echo
+    echo "NOTE: $((LOGIN_OTHER + BURST_OTHER + SEQ_OTHER)) login attempts got neither 303 nor 429; the portal's log says (count, error):"
+    grep '"level":"ERROR"' "$TMP/portal.log" |
+        sed -n 's/.*"error":"\([^"]*\)".*/\1/p; t; s/.*"message":"\([^"]*\)".*/\1/p' |
+        sort | uniq -c | sort -rn | head -n 5 | sed 's/^/    /'
+fi
 
 if ((LOGIN_429 + BURST_429 + SEQ_429 > 0)); then
     cat <<EOF

@@ -11,6 +11,9 @@
 //! plain `cargo test` works on a fresh machine; with `PORTAL_REQUIRE_BROWSER=1`
 //! (as `.ci/run` sets) a missing piece fails the test instead.
 //!
+//! The account tests read the verification email where the server queues it:
+//! the `outbox` table of the test's database.
+//!
 //! Optional environment:
 //! - `PORTAL_CHROMIUM`: the browser binary (default `/usr/bin/chromium`);
 //! - `PORTAL_BROWSER_SCREENSHOTS=1`: keep a PNG of every page checked under
@@ -467,6 +470,313 @@ async fn service_page_from_search(
 }
 
 // ---------------------------------------------------------------------------
+// Forms and accounts
+// ---------------------------------------------------------------------------
+
+/// A citizen as the registration form asks for one.
+struct Citizen {
+    full_name: &'static str,
+    email: &'static str,
+    phone: &'static str,
+    /// `YYYY-MM-DD`, the value of the date input.
+    date_of_birth: &'static str,
+    cccd: &'static str,
+    /// Province code (`01` is Hà Nội).
+    province: &'static str,
+    /// Ward code, in that province (`00004` is Phường Ba Đình).
+    ward: &'static str,
+    address: &'static str,
+    password: &'static str,
+}
+
+/// A woman born in 1995 in Hà Nội: CCCD 001 (Hà Nội) 1 (woman, 20th century) 95 (year).
+const HUONG: Citizen = Citizen {
+    full_name: "Nguyễn Thị Thu Hường",
+    email: "huong@example.vn",
+    phone: "0912345678",
+    date_of_birth: "1995-03-04",
+    cccd: "001195012345",
+    province: "01",
+    ward: "00004",
+    address: "12 phố Hàng Bạc",
+    password: "trời xanh mây trắng 2026",
+};
+
+/// Another citizen, registered over HTTP where the browser only needs her logged in.
+const LAN: Citizen = Citizen {
+    full_name: "Lê Thị Lan",
+    email: "lan@example.vn",
+    phone: "0987654321",
+    date_of_birth: "1995-07-21",
+    cccd: "001195012346",
+    province: "01",
+    ward: "00004",
+    address: "",
+    password: "trời xanh mây trắng 2026",
+};
+
+const REGISTER_BUTTON: &str =
+    "form[action='/register'] button[type='submit']:not([name='action']):not(.default-submit)";
+const REFRESH_WARDS_BUTTON: &str =
+    "form[action='/register'] button[name='action'][value='refresh']";
+const LOGIN_BUTTON: &str = "form[action='/login'] button[type='submit']";
+const HEADER_LOGOUT_BUTTON: &str = "header form[action='/logout'] button[type='submit']";
+
+async fn find(client: &Client, css: &str) -> TestResult<fantoccini::elements::Element> {
+    client
+        .find(Locator::Css(css))
+        .await
+        .map_err(|e| format!("no `{css}` on the page: {e}").into())
+}
+
+async fn value_of(client: &Client, css: &str) -> TestResult<String> {
+    Ok(find(client, css)
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default())
+}
+
+/// Types `text` into the field as a person does, and checks the field holds it.
+async fn type_into(client: &Client, css: &str, text: &str) -> TestResult {
+    let field = find(client, css).await?;
+    field.clear().await?;
+    field
+        .send_keys(text)
+        .await
+        .map_err(|e| format!("cannot type into `{css}`: {e}"))?;
+    let value = field.prop("value").await?.unwrap_or_default();
+    if value != text {
+        return Err(format!("typed {text:?} into `{css}`, the field holds {value:?}").into());
+    }
+    Ok(())
+}
+
+/// Fills a `<input type="date">` with `iso` (`YYYY-MM-DD`) from the keyboard,
+/// as a person does: the field moves from one part to the next by itself, in
+/// the order of the browser's own locale: dd/mm/yyyy in Vietnamese, but
+/// mm/dd/yyyy in a Chromium without its Vietnamese resources (Debian ships
+/// them apart, in `chromium-l10n`), whatever `--lang` says. Both orders are
+/// tried; when neither gives the date, the value is set the way a date picker
+/// sets it: the value, then `input` and `change` events. Returns how.
+async fn set_date(client: &Client, css: &str, iso: &str) -> TestResult<String> {
+    let parts: Vec<&str> = iso.split('-').collect();
+    let [year, month, day] = parts[..] else {
+        return Err(format!("{iso:?} is not YYYY-MM-DD").into());
+    };
+    let field = find(client, css).await?;
+    let mut tried = Vec::new();
+    for (order, keys) in [
+        ("dd/mm/yyyy", format!("{day}{month}{year}")),
+        ("mm/dd/yyyy", format!("{month}{day}{year}")),
+    ] {
+        field.clear().await?;
+        field.send_keys(&keys).await?;
+        let typed = field.prop("value").await?.unwrap_or_default();
+        if typed == iso {
+            return Ok(format!("typed {keys:?} ({order})"));
+        }
+        tried.push(format!("{keys:?} ({order}) gave {typed:?}"));
+    }
+    let set = client
+        .execute(
+            r#"
+            const field = document.querySelector(arguments[0]);
+            field.value = arguments[1];
+            field.dispatchEvent(new Event('input', { bubbles: true }));
+            field.dispatchEvent(new Event('change', { bubbles: true }));
+            return field.value;
+            "#,
+            vec![json!(css), json!(iso)],
+        )
+        .await?;
+    if set != json!(iso) {
+        return Err(format!("cannot set `{css}` to {iso}: it holds {set}").into());
+    }
+    Ok(format!("set by script; typing {}", tried.join(", ")))
+}
+
+/// Clicks `css` and waits until the browser shows the page that answers, even
+/// when it has the same URL (a form posted back to itself).
+async fn click_and_wait(client: &Client, css: &str) -> TestResult {
+    let target = find(client, css).await?;
+    client
+        .execute("window.__portalOldPage = true; return null;", vec![])
+        .await?;
+    target
+        .click()
+        .await
+        .map_err(|e| format!("cannot click `{css}`: {e}"))?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        // A script can fail while the browser swaps the document: try again.
+        let fresh = client
+            .execute(
+                "return document.readyState === 'complete' && !window.__portalOldPage;",
+                vec![],
+            )
+            .await;
+        if matches!(fresh, Ok(Value::Bool(true))) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("clicking `{css}` did not lead to a new page").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn text_of(client: &Client, css: &str) -> TestResult<String> {
+    Ok(find(client, css).await?.text().await?)
+}
+
+/// The `<h1>`, and the error summary when there is one, to say where a step ended.
+async fn where_we_are(client: &Client) -> String {
+    let url = client
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let h1 = text_of(client, "h1").await.unwrap_or_default();
+    let errors = text_of(client, ".error-summary").await.unwrap_or_default();
+    if errors.is_empty() {
+        format!("{url} with <h1> {h1:?}")
+    } else {
+        format!("{url} with <h1> {h1:?} and the errors {errors:?}")
+    }
+}
+
+async fn expect_h1(client: &Client, expected: &str, after: &str) -> TestResult {
+    let h1 = text_of(client, "h1").await.unwrap_or_default();
+    if h1.trim() != expected {
+        return Err(format!(
+            "after {after} expected <h1> {expected:?}; the browser shows {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The `/verify-email?token=…` path of the last email queued for `to`, read
+/// from the outbox table.
+fn verification_path(app: &common::TestApp, to: &str) -> TestResult<String> {
+    use diesel::prelude::*;
+    use portal::db::schema::outbox;
+
+    let mut conn = portal::db::establish(&app.db_url)?;
+    let text: Option<String> = outbox::table
+        .filter(outbox::to_address.eq(to))
+        .order(outbox::id.desc())
+        .select(outbox::text_body)
+        .first(&mut conn)
+        .optional()?;
+    let text = text.ok_or_else(|| format!("no email to {to} in the outbox"))?;
+    let start = text
+        .find("/verify-email?token=")
+        .ok_or_else(|| format!("no /verify-email link in the email to {to}:\n{text}"))?;
+    let rest = &text[start..];
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    Ok(rest[..end].to_string())
+}
+
+/// Registers `c` and opens the verification link, over HTTP (no browser).
+async fn verified_citizen_over_http(app: &common::TestApp, c: &Citizen) -> TestResult {
+    let page = app
+        .client
+        .get(format!("{}/register", app.address))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let csrf = page
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or("no CSRF field on /register")?
+        .to_string();
+    let res = app
+        .client
+        .post(format!("{}/register", app.address))
+        .header("Origin", app.address.clone())
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("full_name", c.full_name),
+            ("email", c.email),
+            ("phone", c.phone),
+            ("date_of_birth", c.date_of_birth),
+            ("cccd", c.cccd),
+            ("province_code", c.province),
+            ("ward_code", c.ward),
+            ("address", c.address),
+            ("password", c.password),
+            ("password_confirm", c.password),
+        ])
+        .send()
+        .await?;
+    let status = res.status();
+    if status != 200 {
+        return Err(format!("POST /register answered {status}: {}", res.text().await?).into());
+    }
+    let path = verification_path(app, c.email)?;
+    let status = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await?
+        .status();
+    if status != 200 {
+        return Err(format!("the verification link answered {status}").into());
+    }
+    Ok(())
+}
+
+/// Opens /register and submits it with a bad email and two different
+/// passwords; checks the page shows the error summary and the inline errors.
+async fn register_with_errors(app: &common::TestApp, client: &Client) -> TestResult {
+    open(client, &format!("{}/register", app.address)).await?;
+    type_into(client, "#f-full_name", HUONG.full_name).await?;
+    type_into(client, "#f-email", "huong-at-example.vn").await?;
+    type_into(client, "#f-phone", HUONG.phone).await?;
+    type_into(client, "#f-password", HUONG.password).await?;
+    type_into(client, "#f-password_confirm", "trời xanh mây trắng 2025").await?;
+    click_and_wait(client, REGISTER_BUTTON).await?;
+    let mut missing = Vec::new();
+    for css in [
+        ".error-summary a[href='#f-email']",
+        ".error-summary a[href='#f-password_confirm']",
+        "#f-email-error",
+        "#f-email[aria-invalid='true'][aria-describedby~='f-email-error']",
+        "#f-password_confirm-error",
+        "#f-password_confirm[aria-invalid='true']",
+    ] {
+        if client.find(Locator::Css(css)).await.is_err() {
+            missing.push(css);
+        }
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "a registration with a bad email and different passwords shows {}; missing: {}",
+            where_we_are(client).await,
+            missing.join(", ")
+        )
+        .into());
+    }
+    if value_of(client, "#f-full_name").await? != HUONG.full_name {
+        return Err("the name typed was not kept after the errors".into());
+    }
+    Ok(())
+}
+
+/// Logs in through the form on /login; the browser ends where the server sends it.
+async fn log_in(app: &common::TestApp, client: &Client, login: &str, password: &str) -> TestResult {
+    open(client, &format!("{}/login", app.address)).await?;
+    type_into(client, "#f-login", login).await?;
+    type_into(client, "#f-password", password).await?;
+    click_and_wait(client, LOGIN_BUTTON).await
+}
+
+// ---------------------------------------------------------------------------
 // axe-core
 // ---------------------------------------------------------------------------
 
@@ -655,7 +965,10 @@ async fn search_journey(app: &common::TestApp, client: &Client) -> TestResult {
 }
 
 /// axe-core finds no WCAG 2.1 A/AA violation on the home page (Vietnamese and
-/// English), the catalogue, a search results page and a service page.
+/// English), the catalogue, a search results page, a service page, and the
+/// account pages in each state a person meets them: /register empty and after
+/// a submit with errors (error summary and inline errors), /login before and
+/// after a failed attempt, /password/forgot, and /account logged in.
 #[tokio::test]
 async fn pages_have_no_axe_violations() {
     let Some(tools) = browser_tools() else { return };
@@ -670,6 +983,32 @@ async fn pages_have_no_axe_violations() {
     browser
         .finish("pages_have_no_axe_violations", outcome)
         .await;
+}
+
+/// Checks `<html lang="vi">` and runs axe-core on the page open in `client`.
+async fn scan_vietnamese_page(
+    client: &Client,
+    axe: &str,
+    label: &str,
+    violations: &mut Vec<String>,
+    scanned: &mut Vec<String>,
+) -> TestResult {
+    let lang = client
+        .execute("return document.documentElement.lang;", vec![])
+        .await?;
+    if !lang.as_str().unwrap_or("").to_lowercase().starts_with("vi") {
+        violations.push(format!(
+            "[{label}] the Vietnamese page says <html lang={lang}>, not \"vi\""
+        ));
+    }
+    maybe_screenshot(
+        client,
+        &format!("axe-{}", label.replace([' ', '/', ',', '(', ')'], "-")),
+    )
+    .await;
+    violations.extend(axe_violations(client, axe, label).await?);
+    scanned.push(format!("{label}: {}", client.current_url().await?));
+    Ok(())
 }
 
 async fn axe_scan(app: &common::TestApp, client: &Client, axe: &str) -> TestResult {
@@ -689,17 +1028,45 @@ async fn axe_scan(app: &common::TestApp, client: &Client, axe: &str) -> TestResu
     let mut scanned = Vec::new();
     for (label, url) in &pages {
         open(client, url).await?;
-        let lang = client
-            .execute("return document.documentElement.lang;", vec![])
-            .await?;
-        if !lang.as_str().unwrap_or("").to_lowercase().starts_with("vi") {
-            violations.push(format!(
-                "[{label}] the Vietnamese page says <html lang={lang}>, not \"vi\""
-            ));
-        }
-        violations.extend(axe_violations(client, axe, label).await?);
-        scanned.push(format!("{label}: {url}"));
+        scan_vietnamese_page(client, axe, label, &mut violations, &mut scanned).await?;
     }
+
+    // The account pages, in each state a person meets them.
+    open(client, &format!("{base}/register")).await?;
+    let label = "register (empty)";
+    scan_vietnamese_page(client, axe, label, &mut violations, &mut scanned).await?;
+    register_with_errors(app, client).await?;
+    let label = "register (bad email, passwords differ)";
+    scan_vietnamese_page(client, axe, label, &mut violations, &mut scanned).await?;
+    open(client, &format!("{base}/login")).await?;
+    scan_vietnamese_page(client, axe, "login", &mut violations, &mut scanned).await?;
+    log_in(app, client, "khong-co-ai@example.vn", "không phải mật khẩu").await?;
+    if client.current_url().await?.path() != "/login"
+        || client.find(Locator::Css(".error-summary")).await.is_err()
+    {
+        return Err(format!(
+            "a failed login should show /login with the error; the browser shows {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    let label = "login (failed attempt)";
+    scan_vietnamese_page(client, axe, label, &mut violations, &mut scanned).await?;
+    open(client, &format!("{base}/password/forgot")).await?;
+    let label = "password/forgot";
+    scan_vietnamese_page(client, axe, label, &mut violations, &mut scanned).await?;
+    verified_citizen_over_http(app, &LAN).await?;
+    log_in(app, client, LAN.email, LAN.password).await?;
+    if client.current_url().await?.path() != "/account" {
+        return Err(format!(
+            "logging in should lead to /account; the browser shows {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    let label = "account (logged in)";
+    scan_vietnamese_page(client, axe, label, &mut violations, &mut scanned).await?;
+    click_and_wait(client, HEADER_LOGOUT_BUTTON).await?;
 
     // The English home page: the language switch sets the choice, then `/`.
     open(client, &format!("{base}/lang/en?next=/")).await?;
@@ -732,8 +1099,9 @@ async fn axe_scan(app: &common::TestApp, client: &Client, axe: &str) -> TestResu
     }
 }
 
-/// On a 390×844 phone viewport, the home page, a search results page and a
-/// service page fit the width: no horizontal scrolling.
+/// On a 390×844 phone viewport, the home page, a search results page, a
+/// service page, /register (empty and with errors) and /login fit the width:
+/// no horizontal scrolling.
 #[tokio::test]
 async fn phone_width_has_no_horizontal_scroll() {
     let Some(tools) = browser_tools() else { return };
@@ -759,61 +1127,251 @@ async fn phone_check(app: &common::TestApp, client: &Client) -> TestResult {
             format!("{base}/services?q=dang+ky+khai+sinh"),
         ),
         ("service page", service),
+        ("register", format!("{base}/register")),
+        ("login", format!("{base}/login")),
     ];
     let mut problems = Vec::new();
     for (label, url) in &pages {
         open(client, url).await?;
-        maybe_screenshot(client, &format!("phone-{}", label.replace(' ', "-"))).await;
-        let m = client
-            .execute(
-                r#"
-                const doc = document.documentElement;
-                const wide = [];
-                for (const el of document.body.querySelectorAll('*')) {
-                    const r = el.getBoundingClientRect();
-                    if (r.right > window.innerWidth + 1 && wide.length < 5) {
-                        wide.push(el.tagName.toLowerCase()
-                            + (el.id ? '#' + el.id : '')
-                            + (el.className && typeof el.className === 'string'
-                                ? '.' + el.className.trim().split(/\s+/).join('.') : '')
-                            + ' (right edge ' + Math.round(r.right) + 'px)');
-                    }
-                }
-                return {
-                    scrollWidth: doc.scrollWidth,
-                    innerWidth: window.innerWidth,
-                    viewport: !!document.querySelector('meta[name="viewport"]'),
-                    wide: wide
-                };
-                "#,
-                vec![],
-            )
-            .await?;
-        let scroll_width = m["scrollWidth"].as_u64().unwrap_or(u64::MAX);
-        let inner_width = m["innerWidth"].as_u64().unwrap_or(0);
-        if inner_width != u64::from(PHONE.0) {
-            return Err(format!("the viewport is {inner_width}px wide, not {}", PHONE.0).into());
-        }
-        if m["viewport"] != json!(true) {
-            problems.push(format!(
-                "{label} ({url}) has no <meta name=\"viewport\">: a phone would render it zoomed out"
-            ));
-        }
-        if scroll_width > inner_width {
-            problems.push(format!(
-                "{label} ({url}) scrolls sideways at {}px: scrollWidth {scroll_width} > innerWidth {inner_width}; too wide: {}",
-                PHONE.0, m["wide"]
-            ));
-            save_screenshot(
-                client,
-                &format!("phone-overflow-{}", label.replace(' ', "-")),
-            )
-            .await;
-        }
+        problems.extend(horizontal_overflow(client, label).await?);
     }
+    // The longest form, with its error summary and inline errors.
+    register_with_errors(app, client).await?;
+    problems.extend(horizontal_overflow(client, "register (with errors)").await?);
     if problems.is_empty() {
         Ok(())
     } else {
         Err(problems.join("\n").into())
     }
+}
+
+/// What is wrong with the page open in `client` at phone width: sideways
+/// scrolling, or no viewport meta tag.
+async fn horizontal_overflow(client: &Client, label: &str) -> TestResult<Vec<String>> {
+    let url = client.current_url().await?;
+    let name = label.replace([' ', '(', ')'], "-");
+    maybe_screenshot(client, &format!("phone-{name}")).await;
+    let m = client
+        .execute(
+            r#"
+            const doc = document.documentElement;
+            const wide = [];
+            for (const el of document.body.querySelectorAll('*')) {
+                const r = el.getBoundingClientRect();
+                if (r.right > window.innerWidth + 1 && wide.length < 5) {
+                    wide.push(el.tagName.toLowerCase()
+                        + (el.id ? '#' + el.id : '')
+                        + (el.className && typeof el.className === 'string'
+                            ? '.' + el.className.trim().split(/\s+/).join('.') : '')
+                        + ' (right edge ' + Math.round(r.right) + 'px)');
+                }
+            }
+            return {
+                scrollWidth: doc.scrollWidth,
+                innerWidth: window.innerWidth,
+                viewport: !!document.querySelector('meta[name="viewport"]'),
+                wide: wide
+            };
+            "#,
+            vec![],
+        )
+        .await?;
+    let scroll_width = m["scrollWidth"].as_u64().unwrap_or(u64::MAX);
+    let inner_width = m["innerWidth"].as_u64().unwrap_or(0);
+    if inner_width != u64::from(PHONE.0) {
+        return Err(format!("the viewport is {inner_width}px wide, not {}", PHONE.0).into());
+    }
+    let mut problems = Vec::new();
+    if m["viewport"] != json!(true) {
+        problems.push(format!(
+            "{label} ({url}) has no <meta name=\"viewport\">: a phone would render it zoomed out"
+        ));
+    }
+    if scroll_width > inner_width {
+        problems.push(format!(
+            "{label} ({url}) scrolls sideways at {}px: scrollWidth {scroll_width} > innerWidth {inner_width}; too wide: {}",
+            PHONE.0, m["wide"]
+        ));
+        save_screenshot(client, &format!("phone-overflow-{name}")).await;
+    }
+    Ok(problems)
+}
+
+/// A person creates an account in the browser: fills every field of
+/// /register (a Vietnamese name with diacritics, the date of birth in the date
+/// input, a CCCD number), picks the province and asks for its wards (the form
+/// works without JavaScript: a button sends it back with the wards listed,
+/// and the passwords come back empty, as they are never sent back), picks the
+/// ward, types the password twice and submits; opens the link of the
+/// verification email (read from the outbox); logs in with the CCCD number,
+/// sees her name on /account, and logs out with the button in the header.
+#[tokio::test]
+async fn citizen_registers_verifies_logs_in_and_out() {
+    let Some(tools) = browser_tools() else { return };
+    let _serial = one_at_a_time().await;
+    let app = common::spawn_app().await;
+    let browser = match Browser::launch(&tools, DESKTOP).await {
+        Ok(browser) => browser,
+        Err(err) => panic!("cannot start the browser: {err}"),
+    };
+    let outcome = account_journey(&app, &browser.client).await;
+    browser
+        .finish("citizen_registers_verifies_logs_in_and_out", outcome)
+        .await;
+}
+
+async fn account_journey(app: &common::TestApp, client: &Client) -> TestResult {
+    let base = &app.address;
+    let c = &HUONG;
+
+    // 1. The form, top to bottom.
+    open(client, &format!("{base}/register")).await?;
+    type_into(client, "#f-full_name", c.full_name).await?;
+    type_into(client, "#f-email", c.email).await?;
+    type_into(client, "#f-phone", c.phone).await?;
+    let how = set_date(client, "#f-date_of_birth", c.date_of_birth).await?;
+    println!("date of birth {}: {how}", c.date_of_birth);
+    type_into(client, "#f-cccd", c.cccd).await?;
+    find(client, "#f-province_code")
+        .await?
+        .select_by_value(c.province)
+        .await
+        .map_err(|e| format!("cannot choose province {}: {e}", c.province))?;
+    type_into(client, "#f-address", c.address).await?;
+    type_into(client, "#f-password", c.password).await?;
+    type_into(client, "#f-password_confirm", c.password).await?;
+    let ward_placeholder = text_of(client, "#f-ward_code")
+        .await?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    maybe_screenshot(client, "register-filled").await;
+
+    // 2. The wards of Hà Nội, without JavaScript: the form comes back with them.
+    click_and_wait(client, REFRESH_WARDS_BUTTON).await?;
+    let url = client.current_url().await?;
+    if url.path() != "/register" || client.find(Locator::Css(".error-summary")).await.is_ok() {
+        return Err(format!(
+            "\"{}\" should show the form again with the wards; the browser shows {}",
+            "Cập nhật danh sách phường, xã",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    let mut lost = Vec::new();
+    for (css, expected) in [
+        ("#f-full_name", c.full_name),
+        ("#f-email", c.email),
+        ("#f-phone", c.phone),
+        ("#f-date_of_birth", c.date_of_birth),
+        ("#f-cccd", c.cccd),
+        ("#f-province_code", c.province),
+        ("#f-address", c.address),
+        // Passwords are never sent back to the browser.
+        ("#f-password", ""),
+        ("#f-password_confirm", ""),
+    ] {
+        let value = value_of(client, css).await?;
+        if value != expected {
+            lost.push(format!("{css} holds {value:?}, expected {expected:?}"));
+        }
+    }
+    if !lost.is_empty() {
+        return Err(format!(
+            "after \"Cập nhật danh sách phường, xã\": {}",
+            lost.join("; ")
+        )
+        .into());
+    }
+    let ward_option = format!("#f-ward_code option[value='{}']", c.ward);
+    let ward_name = text_of(client, &ward_option).await.map_err(|_| {
+        format!(
+            "after \"Cập nhật danh sách phường, xã\" the ward list has no {} (before: {ward_placeholder:?})",
+            c.ward
+        )
+    })?;
+    find(client, "#f-ward_code")
+        .await?
+        .select_by_value(c.ward)
+        .await?;
+    type_into(client, "#f-password", c.password).await?;
+    type_into(client, "#f-password_confirm", c.password).await?;
+    maybe_screenshot(client, "register-with-ward").await;
+    click_and_wait(client, REGISTER_BUTTON).await?;
+    expect_h1(
+        client,
+        "Kiểm tra hộp thư của bạn",
+        "submitting the registration",
+    )
+    .await?;
+    println!("registered {} in {ward_name}", c.full_name);
+
+    // 3. The link in the email.
+    let path = verification_path(app, c.email)?;
+    open(client, &format!("{base}{path}")).await?;
+    expect_h1(
+        client,
+        "Email đã được xác minh",
+        "opening the verification link",
+    )
+    .await?;
+
+    // 4. Log in with the CCCD number, from the link on that page.
+    click_and_wait(client, "main a[href='/login']").await?;
+    wait_for_path(client, "/login").await?;
+    type_into(client, "#f-login", c.cccd).await?;
+    type_into(client, "#f-password", c.password).await?;
+    click_and_wait(client, LOGIN_BUTTON).await?;
+    if client.current_url().await?.path() != "/account" {
+        return Err(format!(
+            "logging in with the CCCD number should lead to /account; the browser shows {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    maybe_screenshot(client, "account").await;
+    let summary = text_of(client, "dl.summary").await?;
+    if !summary.contains(c.full_name) || !summary.contains("001******345") {
+        return Err(format!(
+            "/account should show {:?} and the masked CCCD 001******345; it shows {summary:?}",
+            c.full_name
+        )
+        .into());
+    }
+    let in_header = text_of(client, "header a[href='/account']").await?;
+    if in_header.trim() != c.full_name {
+        return Err(format!(
+            "the header should name {:?} once logged in; it says {in_header:?}",
+            c.full_name
+        )
+        .into());
+    }
+
+    // 5. Log out with the header button.
+    click_and_wait(client, HEADER_LOGOUT_BUTTON).await?;
+    wait_for_path(client, "/").await?;
+    if client
+        .find(Locator::Css("header a[href='/login']"))
+        .await
+        .is_err()
+        || !client
+            .find_all(Locator::Css(HEADER_LOGOUT_BUTTON))
+            .await?
+            .is_empty()
+    {
+        return Err(format!(
+            "after logging out the header should offer \"Đăng nhập\" and no \"Đăng xuất\"; it reads {:?}",
+            text_of(client, "header").await?
+        )
+        .into());
+    }
+    open(client, &format!("{base}/account")).await?;
+    let url = client.current_url().await?;
+    if url.path() != "/login" || url.query() != Some("next=%2Faccount") {
+        return Err(format!(
+            "after logging out /account should lead to /login?next=%2Faccount, not {url}"
+        )
+        .into());
+    }
+    Ok(())
 }

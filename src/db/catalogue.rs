@@ -468,7 +468,7 @@ pub fn list_synonyms(conn: &mut DbConnection) -> QueryResult<Vec<Synonym>> {
 
 /// Moves the catalogue version on, so every instance rebuilds its catalogue and drops cached pages.
 pub fn bump_catalogue_version(conn: &mut DbConnection) -> QueryResult<i64> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         let next = catalogue_version(conn)? + 1;
         diesel::delete(app_state::table.find(CATALOGUE_VERSION_KEY)).execute(conn)?;
         diesel::insert_into(app_state::table)
@@ -485,7 +485,7 @@ pub fn bump_catalogue_version(conn: &mut DbConnection) -> QueryResult<i64> {
 /// An administrator's decision on a service's online level: kept across reseeding, versioned,
 /// and published at once. Returns `false` for an unknown code.
 pub fn set_online_level(conn: &mut DbConnection, code: &str, level: i32) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         let changed = diesel::update(services::table.filter(services::code.eq(code)))
             .set((
                 services::online_level.eq(level),

@@ -150,12 +150,40 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize> {
 }
 
 /// Runs `f` in one transaction: everything it writes lands together or not at all.
+///
+/// On SQLite the transaction takes the write lock at once (`BEGIN IMMEDIATE`): a deferred
+/// transaction that reads and then writes fails with "database is locked" when another writer
+/// committed in between, and no busy timeout can save it. Nested calls become savepoints.
 pub fn transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    conn.transaction(f)
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Sqlite(inner) = conn else {
+        return conn.transaction(f);
+    };
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(inner)
+        .transaction_depth()
+        .map_err(E::from)?;
+    if depth.is_some() {
+        return conn.transaction(f);
+    }
+    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE").map_err(E::from)?;
+    let result = f(conn);
+    let DbConnection::Sqlite(inner) = conn else {
+        return result;
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(inner).map_err(E::from)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = AnsiTransactionManager::rollback_transaction(inner);
+            Err(e)
+        }
+    }
 }
 
 /// For `/readyz`.

@@ -208,7 +208,7 @@ pub fn record_failed_login(
     lock_for: Duration,
     now: NaiveDateTime,
 ) -> QueryResult<Option<NaiveDateTime>> {
-    conn.transaction(|conn| {
+    super::transaction(conn, |conn| {
         diesel::update(users::table.find(user_id))
             .set(users::failed_logins.eq(users::failed_logins + 1))
             .execute(conn)?;
@@ -458,31 +458,34 @@ pub fn hit_rate_limit(
     window: Duration,
     now: NaiveDateTime,
 ) -> QueryResult<(i32, NaiveDateTime)> {
-    conn.transaction(|conn| {
-        let current: Option<(NaiveDateTime, i32)> = rate_limits::table
+    // Writes first, so concurrent hits queue on the row (PostgreSQL) or the write lock (SQLite)
+    // instead of reading a count that another request is about to change.
+    super::transaction(conn, |conn| {
+        let fresh = (
+            rate_limits::key.eq(key),
+            rate_limits::window_start.eq(now),
+            rate_limits::count.eq(0),
+        );
+        crate::with_backend!(&mut *conn, |c| diesel::insert_into(rate_limits::table)
+            .values(fresh)
+            .on_conflict(rate_limits::key)
+            .do_nothing()
+            .execute(c))?;
+        diesel::update(
+            rate_limits::table
+                .find(key)
+                .filter(rate_limits::window_start.le(now - window)),
+        )
+        .set((rate_limits::window_start.eq(now), rate_limits::count.eq(0)))
+        .execute(conn)?;
+        diesel::update(rate_limits::table.find(key))
+            .set(rate_limits::count.eq(rate_limits::count + 1))
+            .execute(conn)?;
+        let (start, count): (NaiveDateTime, i32) = rate_limits::table
             .find(key)
             .select((rate_limits::window_start, rate_limits::count))
-            .first(conn)
-            .optional()?;
-        match current {
-            Some((start, count)) if start + window > now => {
-                diesel::update(rate_limits::table.find(key))
-                    .set(rate_limits::count.eq(count + 1))
-                    .execute(conn)?;
-                Ok((count + 1, start + window))
-            }
-            _ => {
-                diesel::delete(rate_limits::table.find(key)).execute(conn)?;
-                diesel::insert_into(rate_limits::table)
-                    .values((
-                        rate_limits::key.eq(key),
-                        rate_limits::window_start.eq(now),
-                        rate_limits::count.eq(1),
-                    ))
-                    .execute(conn)?;
-                Ok((1, now + window))
-            }
-        }
+            .first(conn)?;
+        Ok((count, start + window))
     })
 }
 

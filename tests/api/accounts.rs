@@ -533,3 +533,45 @@ async fn api_clients_use_bearer_tokens_not_cookies() {
         .expect("get");
     assert_eq!(me.status().as_u16(), 401);
 }
+
+#[tokio::test]
+async fn concurrent_attempts_are_counted_without_server_errors() {
+    let app = spawn_app().await;
+    let csrf = form_token(&app, "/password/forgot").await;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let (http, url, csrf) = (
+            app.client.clone(),
+            format!("{}/password/forgot", app.address),
+            csrf.clone(),
+        );
+        let origin = app.address.clone();
+        tasks.push(tokio::spawn(async move {
+            http.post(url)
+                .header("Origin", origin)
+                .form(&[
+                    ("_csrf", csrf.as_str()),
+                    ("email", format!("someone{i}@example.vn").as_str()),
+                ])
+                .send()
+                .await
+                .expect("post")
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.expect("task"));
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 429),
+        "{statuses:?}"
+    );
+    // Exactly the per-address limit got through: the counter lost no hit.
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        10,
+        "{statuses:?}"
+    );
+}
