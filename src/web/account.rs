@@ -47,7 +47,8 @@ pub fn safe_next(next: Option<&str>, default: &str) -> String {
     }
 }
 
-fn page(
+/// Renders a no-store form page with this visitor's CSRF token (setting its cookie when new).
+pub(crate) fn page(
     state: &AppState,
     req: &HttpRequest,
     lang: Lang,

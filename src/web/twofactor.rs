@@ -8,10 +8,8 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::account::safe_next;
-use super::auth::{
-    CSRF_FIELD, SessionUser, check_csrf, client_ip, csrf_token, current_user, session_cookie,
-};
-use super::{AppState, base_context, lang_of, render, with_db};
+use super::auth::{SessionUser, check_csrf, client_ip, current_user, session_cookie};
+use super::{AppState, lang_of, with_db};
 use crate::db::{self, users};
 use crate::error::AppError;
 use crate::security::tokens::{hash_token, random_token};
@@ -38,22 +36,7 @@ fn show(
     status: u16,
     f: impl FnOnce(&mut tera::Context),
 ) -> Result<HttpResponse, AppError> {
-    let lang = lang_of(req);
-    let mut ctx = base_context(state, req, lang);
-    let (token, cookie) = csrf_token(state, req);
-    ctx.insert("csrf", &token);
-    ctx.insert("csrf_field", CSRF_FIELD);
-    f(&mut ctx);
-    let html = render(state, template, &ctx)?;
-    let mut res = HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK),
-    );
-    res.insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("text/html; charset=utf-8");
-    if let Some(c) = cookie {
-        res.cookie(c);
-    }
-    Ok(res.body(html))
+    super::account::page(state, req, lang_of(req), template, status, f)
 }
 
 #[get("/login/2fa")]
