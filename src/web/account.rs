@@ -83,6 +83,29 @@ fn vietnam_time(t: NaiveDateTime, lang: Lang) -> String {
     }
 }
 
+/// A short page with a title and a sentence (done, check your inbox, link no longer valid).
+fn message(
+    state: &AppState,
+    req: &HttpRequest,
+    status: u16,
+    title_key: &str,
+    body_key: &str,
+    show_login: bool,
+) -> Result<HttpResponse, AppError> {
+    page(
+        state,
+        req,
+        lang_of(req),
+        "account/message.html",
+        status,
+        |ctx| {
+            ctx.insert("title_key", title_key);
+            ctx.insert("body_key", body_key);
+            ctx.insert("show_login", &show_login);
+        },
+    )
+}
+
 fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location.to_string()))
@@ -277,10 +300,14 @@ pub async fn register(
         })
     })
     .await?;
-    page(&state, &req, lang, "account/message.html", 200, |ctx| {
-        ctx.insert("title_key", "register_done_title");
-        ctx.insert("body_key", "register_done_body");
-    })
+    message(
+        &state,
+        &req,
+        200,
+        "register_done_title",
+        "register_done_body",
+        false,
+    )
 }
 
 #[derive(Deserialize)]
@@ -295,7 +322,6 @@ pub async fn verify_email(
     req: HttpRequest,
     q: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = lang_of(&req);
     let hash = hash_token(&q.token);
     let ip = client_ip(&req);
     let ok = with_db(&state, move |conn| {
@@ -331,11 +357,7 @@ pub async fn verify_email(
     } else {
         (400, "verify_bad_title", "verify_bad_body")
     };
-    page(&state, &req, lang, "account/message.html", status, |ctx| {
-        ctx.insert("title_key", title);
-        ctx.insert("body_key", body);
-        ctx.insert("show_login", &ok);
-    })
+    message(&state, &req, status, title, body, ok)
 }
 
 // ---- login and logout -----------------------------------------------------------------------
@@ -357,8 +379,8 @@ pub struct LoginSubmit {
     csrf: String,
 }
 
-fn login_page(
-    state: &AppState,
+async fn login_page(
+    state: &web::Data<AppState>,
     req: &HttpRequest,
     login_value: &str,
     next: &str,
@@ -366,10 +388,12 @@ fn login_page(
     status: u16,
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(req);
-    // Demo mode only: a small read on this thread, to list the demo accounts with live codes.
+    // Demo mode only: the demo accounts with their live codes.
     let demo_accounts = if state.settings.demo {
-        let mut conn = state.pool.get()?;
-        crate::demo::accounts(&mut conn).map_err(AppError::Internal)?
+        with_db(state, |conn| {
+            crate::demo::accounts(conn).map_err(AppError::Internal)
+        })
+        .await?
     } else {
         Vec::new()
     };
@@ -396,6 +420,7 @@ pub async fn login_form(
         None,
         200,
     )
+    .await
 }
 
 #[post("/login")]
@@ -459,7 +484,7 @@ pub async fn login(
             )?)
         })
         .await?;
-        return login_page(&state, &req, &login, &next, Some("login_failed"), 401);
+        return login_page(&state, &req, &login, &next, Some("login_failed"), 401).await;
     };
     if user.locked_until.is_some_and(|until| until > now) {
         let (id, ip) = (user.id, ip.clone());
@@ -475,7 +500,7 @@ pub async fn login(
             )?)
         })
         .await?;
-        return login_page(&state, &req, &login, &next, Some("login_locked"), 403);
+        return login_page(&state, &req, &login, &next, Some("login_locked"), 403).await;
     }
     if !password_ok {
         let until = vietnam_time(now + Duration::minutes(LOCK_MINUTES), lang);
@@ -522,10 +547,10 @@ pub async fn login(
         } else {
             "login_failed"
         };
-        return login_page(&state, &req, &login, &next, Some(key), 401);
+        return login_page(&state, &req, &login, &next, Some(key), 401).await;
     }
     if user.email_verified_at.is_none() {
-        return login_page(&state, &req, &login, &next, Some("login_unverified"), 403);
+        return login_page(&state, &req, &login, &next, Some("login_unverified"), 403).await;
     }
     // A new session id at every login (no fixation); the old one, if any, ends.
     let token = random_token();
@@ -727,10 +752,14 @@ pub async fn forgot(
         })
     })
     .await?;
-    page(&state, &req, lang, "account/message.html", 200, |ctx| {
-        ctx.insert("title_key", "forgot_done_title");
-        ctx.insert("body_key", "forgot_done_body");
-    })
+    message(
+        &state,
+        &req,
+        200,
+        "forgot_done_title",
+        "forgot_done_body",
+        false,
+    )
 }
 
 #[derive(Deserialize)]
@@ -775,11 +804,14 @@ pub async fn reset_form(
     })
     .await?;
     if !valid {
-        let lang = lang_of(&req);
-        return page(&state, &req, lang, "account/message.html", 400, |ctx| {
-            ctx.insert("title_key", "verify_bad_title");
-            ctx.insert("body_key", "reset_bad_body");
-        });
+        return message(
+            &state,
+            &req,
+            400,
+            "verify_bad_title",
+            "reset_bad_body",
+            false,
+        );
     }
     reset_page(&state, &req, &q.token, None, 200)
 }

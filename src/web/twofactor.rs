@@ -94,8 +94,18 @@ pub struct CodeSubmit {
     csrf: String,
 }
 
-fn rotate(state: &AppState, new_token: &str) -> actix_web::cookie::Cookie<'static> {
-    session_cookie(state, new_token)
+/// The secret to check a code against: the pending one while enrolling, the active one after.
+fn secret_for(s: &SessionUser, enrolled: bool) -> Option<String> {
+    s.user
+        .totp_secret
+        .clone()
+        .filter(|_| s.user.totp_enabled_at.is_some() == enrolled)
+}
+
+fn back_to_second_factor() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/login/2fa"))
+        .finish()
 }
 
 #[post("/login/2fa/enrol")]
@@ -106,15 +116,8 @@ pub async fn enrol(
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&req, &body.csrf)?;
     let s = pending_user(&state, &req).await?;
-    let Some(secret) = s
-        .user
-        .totp_secret
-        .clone()
-        .filter(|_| s.user.totp_enabled_at.is_none())
-    else {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/login/2fa"))
-            .finish());
+    let Some(secret) = secret_for(&s, false) else {
+        return Ok(back_to_second_factor());
     };
     let now = Utc::now();
     let Some(step) = totp::verify(&secret, &body.code, now.timestamp(), None) else {
@@ -152,7 +155,7 @@ pub async fn enrol(
     let mut res = show(&state, &req, "account/2fa_codes.html", 200, |ctx| {
         ctx.insert("codes", &codes)
     })?;
-    res.add_cookie(&rotate(&state, &new_token))
+    res.add_cookie(&session_cookie(&state, &new_token))
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok(res)
 }
@@ -165,15 +168,8 @@ pub async fn verify(
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&req, &body.csrf)?;
     let s = pending_user(&state, &req).await?;
-    let Some(secret) = s
-        .user
-        .totp_secret
-        .clone()
-        .filter(|_| s.user.totp_enabled_at.is_some())
-    else {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/login/2fa"))
-            .finish());
+    let Some(secret) = secret_for(&s, true) else {
+        return Ok(back_to_second_factor());
     };
     let lang = lang_of(&req);
     let now = Utc::now();
@@ -239,7 +235,7 @@ pub async fn verify(
         },
     );
     Ok(HttpResponse::SeeOther()
-        .cookie(rotate(&state, &new_token))
+        .cookie(session_cookie(&state, &new_token))
         .insert_header((header::LOCATION, target))
         .finish())
 }

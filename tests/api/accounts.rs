@@ -49,6 +49,34 @@ pub fn link_in(text: &str, path: &str) -> String {
     rest[..end].to_string()
 }
 
+/// The body of `path` as fetched by `http` (another device than `app.client`).
+pub async fn body_as(app: &TestApp, http: &reqwest::Client, path: &str) -> String {
+    let res = http
+        .get(format!("{}{}", app.address, path))
+        .send()
+        .await
+        .expect("get");
+    res.text().await.expect("body")
+}
+
+/// With `http`, opens `page` (for its CSRF cookie and token) and posts `fields` to `action`.
+pub async fn submit_as(
+    app: &TestApp,
+    http: &reqwest::Client,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let csrf = csrf_of(&body_as(app, http, page).await);
+    let mut form = vec![("_csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    http.post(format!("{}{}", app.address, action))
+        .form(&form)
+        .send()
+        .await
+        .expect("post")
+}
+
 pub const PASSWORD: &str = "trời xanh mây trắng 2026";
 
 pub fn registration<'a>(email: &'a str, cccd: &'a str, csrf: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -254,38 +282,13 @@ async fn repeated_failures_lock_the_account_and_email_the_owner() {
     let app = spawn_app().await;
     registered_citizen(&app, "an@example.vn", "001195012346").await;
     let other = client();
-    let page = other
-        .get(format!("{}/login", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
-    let csrf = csrf_of(&page);
+    let wrong = [("login", "an@example.vn"), ("password", "sai mật khẩu rồi")];
     for i in 0..5 {
-        let res = other
-            .post(format!("{}/login", app.address))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("login", "an@example.vn"),
-                ("password", "sai mật khẩu rồi"),
-            ])
-            .send()
-            .await
-            .expect("post");
+        let res = submit_as(&app, &other, "/login", "/login", &wrong).await;
         assert_eq!(res.status().as_u16(), 401, "attempt {i}");
     }
-    let res = other
-        .post(format!("{}/login", app.address))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("login", "an@example.vn"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("post");
+    let right = [("login", "an@example.vn"), ("password", PASSWORD)];
+    let res = submit_as(&app, &other, "/login", "/login", &right).await;
     assert_eq!(
         res.status().as_u16(),
         403,
@@ -415,25 +418,8 @@ async fn idle_sessions_expire_and_logout_everywhere_ends_all() {
     registered_citizen(&app, "dung@example.vn", "001195012348").await;
     // A second device.
     let phone = client();
-    let page = phone
-        .get(format!("{}/login", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
-    let csrf = csrf_of(&page);
-    let res = phone
-        .post(format!("{}/login", app.address))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("login", "dung@example.vn"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("post");
+    let fields = [("login", "dung@example.vn"), ("password", PASSWORD)];
+    let res = submit_as(&app, &phone, "/login", "/login", &fields).await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(
         phone

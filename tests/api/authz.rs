@@ -7,7 +7,7 @@ use portal::db::users;
 use portal::domain::account::Role;
 use portal::security::{password, totp};
 
-use crate::accounts::{csrf_of, form_token, post, registered_citizen};
+use crate::accounts::{body_as, csrf_of, form_token, post, registered_citizen, submit_as};
 use crate::common::{TestApp, client, fresh_database, spawn_app, spawn_with, test_settings};
 
 const STAFF_PASSWORD: &str = "cán bộ một cửa 2026!";
@@ -22,24 +22,8 @@ fn create_staff(app: &TestApp, email: &str, role: Role) -> i64 {
 }
 
 async fn password_step(app: &TestApp, http: &reqwest::Client, email: &str) {
-    let page = http
-        .get(format!("{}/login", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
-    let res = http
-        .post(format!("{}/login", app.address))
-        .form(&[
-            ("_csrf", csrf_of(&page).as_str()),
-            ("login", email),
-            ("password", STAFF_PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("post");
+    let fields = [("login", email), ("password", STAFF_PASSWORD)];
+    let res = submit_as(app, http, "/login", "/login", &fields).await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(
         res.headers()["location"],
@@ -51,14 +35,7 @@ async fn password_step(app: &TestApp, http: &reqwest::Client, email: &str) {
 /// Logs a new staff member in through first-login enrolment; returns the TOTP secret and codes.
 async fn enrol(app: &TestApp, http: &reqwest::Client, email: &str) -> (String, Vec<String>) {
     password_step(app, http, email).await;
-    let page = http
-        .get(format!("{}/login/2fa", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
+    let page = body_as(app, http, "/login/2fa").await;
     let secret: String = page
         .split("id=\"totp-secret\">")
         .nth(1)
@@ -95,39 +72,13 @@ async fn enrol(app: &TestApp, http: &reqwest::Client, email: &str) -> (String, V
 }
 
 async fn logout(app: &TestApp, http: &reqwest::Client) {
-    let page = http
-        .get(format!("{}/account", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
-    let res = http
-        .post(format!("{}/logout", app.address))
-        .form(&[("_csrf", csrf_of(&page).as_str())])
-        .send()
-        .await
-        .expect("post");
+    let res = submit_as(app, http, "/account", "/logout", &[]).await;
     assert_eq!(res.status().as_u16(), 303);
 }
 
 async fn second_factor(app: &TestApp, http: &reqwest::Client, code: &str) -> u16 {
-    let page = http
-        .get(format!("{}/login/2fa", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
-    http.post(format!("{}/login/2fa", app.address))
-        .form(&[("_csrf", csrf_of(&page).as_str()), ("code", code)])
-        .send()
-        .await
-        .expect("post")
-        .status()
-        .as_u16()
+    let res = submit_as(app, http, "/login/2fa", "/login/2fa", &[("code", code)]).await;
+    res.status().as_u16()
 }
 
 async fn status(app: &TestApp, http: &reqwest::Client, path: &str) -> u16 {
@@ -219,43 +170,19 @@ async fn every_route_family_gives_each_role_exactly_its_access() {
         );
     }
     // The administrator finds the security events.
-    let html = admin
-        .get(format!("{}/admin/audit?event=2fa_enrolled", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
+    let html = body_as(&app, admin, "/admin/audit?event=2fa_enrolled").await;
     assert_eq!(
         html.matches("class=\"audit-row\"").count(),
         3,
         "three enrolments"
     );
-    let html = admin
-        .get(format!(
-            "{}/admin/audit?q=citizen%40example.vn",
-            app.address
-        ))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
+    let html = body_as(&app, admin, "/admin/audit?q=citizen%40example.vn").await;
     assert!(
         html.contains("register")
             && html.contains("email_verified")
             && !html.contains("officer@agency.vn")
     );
-    let html = admin
-        .get(format!("{}/admin/outbox", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
+    let html = body_as(&app, admin, "/admin/outbox").await;
     assert!(
         html.contains("citizen@example.vn"),
         "the verification email is listed"
