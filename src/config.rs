@@ -39,9 +39,18 @@ pub struct Settings {
     pub mail_dir: PathBuf,
     /// Run the outbox worker inside the web process (default); off when `portal worker` runs apart.
     pub run_mail_worker: bool,
-    /// Login attempts allowed per client address and per account in a 15-minute window.
+    /// Failed logins from one client address in 15 minutes before it must wait (429).
+    /// Successful logins never count, so an office behind one address is not locked out.
     pub login_limit_per_ip: i32,
+    /// Wrong passwords in a row that lock an account (or an unknown identifier) for 15 minutes.
     pub login_limit_per_account: i32,
+    /// Demo mode on PostgreSQL (normally production) needs this second, explicit setting:
+    /// demo mode shows passwords, live second-factor codes and every email on public pages.
+    pub demo_on_postgres: bool,
+    /// A request body must keep arriving: no gap longer than this (seconds)…
+    pub body_idle_timeout_secs: u64,
+    /// …and the whole body within this (seconds); else 408 and the connection closes.
+    pub body_timeout_secs: u64,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -108,10 +117,10 @@ impl Settings {
             ),
             mail_dir: path("PORTAL_MAIL_DIR", "var/mail"),
             run_mail_worker: env_or("PORTAL_MAIL_WORKER", "true") != "false",
-            login_limit_per_ip: env_or("PORTAL_LOGIN_LIMIT_PER_IP", "30")
+            login_limit_per_ip: env_or("PORTAL_LOGIN_LIMIT_PER_IP", "100")
                 .parse()
                 .context("PORTAL_LOGIN_LIMIT_PER_IP must be a number")?,
-            login_limit_per_account: env_or("PORTAL_LOGIN_LIMIT_PER_ACCOUNT", "10")
+            login_limit_per_account: env_or("PORTAL_LOGIN_LIMIT_PER_ACCOUNT", "5")
                 .parse()
                 .context("PORTAL_LOGIN_LIMIT_PER_ACCOUNT must be a number")?,
             database_url,
@@ -129,7 +138,66 @@ impl Settings {
             seed_on_start: env_or("PORTAL_SEED_ON_START", "true") != "false",
             catalogue_poll_secs: env_or("PORTAL_CATALOGUE_POLL_SECS", "10")
                 .parse()
-                .context("PORTAL_CATALOGUE_POLL_SECS")?,
+                .context("PORTAL_CATALOGUE_POLL_SECS must be a number")?,
+            demo_on_postgres: env_or("PORTAL_DEMO_ON_POSTGRES", "false") == "true",
+            body_idle_timeout_secs: env_or("PORTAL_BODY_IDLE_TIMEOUT_SECS", "10")
+                .parse()
+                .context("PORTAL_BODY_IDLE_TIMEOUT_SECS must be a number")?,
+            body_timeout_secs: env_or("PORTAL_BODY_TIMEOUT_SECS", "300")
+                .parse()
+                .context("PORTAL_BODY_TIMEOUT_SECS must be a number")?,
         })
+    }
+
+    /// The login policy these settings describe (see `domain::login`).
+    pub fn login_policy(&self) -> crate::domain::login::LoginPolicy {
+        crate::domain::login::LoginPolicy {
+            failures_before_lock: self.login_limit_per_account.max(1),
+            failures_per_address: self.login_limit_per_ip.max(1),
+            ..Default::default()
+        }
+    }
+
+    /// Refuses combinations that would be unsafe in production. Called before anything starts.
+    pub fn check(&self) -> Result<()> {
+        let postgres =
+            crate::db::Backend::from_url(&self.database_url) == crate::db::Backend::Postgres;
+        if self.demo && postgres {
+            if !self.demo_on_postgres {
+                anyhow::bail!(
+                    "PORTAL_DEMO=true on PostgreSQL is refused: demo mode shows the demo accounts' \
+                     passwords and second-factor codes and every email on public pages. For a \
+                     disposable demo database, also set PORTAL_DEMO_ON_POSTGRES=true."
+                );
+            }
+            tracing::warn!(
+                database = %crate::db::redact(&self.database_url),
+                "demo mode on PostgreSQL (PORTAL_DEMO_ON_POSTGRES=true): demo passwords, codes \
+                 and the mailbox are public; never use this database for real data"
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(database_url: &str, demo: bool, demo_on_postgres: bool) -> Settings {
+        // Only the fields `check` reads matter; the rest come from the defaults.
+        let mut s = Settings::from_env().expect("default settings");
+        s.database_url = database_url.into();
+        s.demo = demo;
+        s.demo_on_postgres = demo_on_postgres;
+        s
+    }
+
+    #[test]
+    fn demo_on_postgres_needs_its_own_setting() {
+        assert!(with("postgres://u@h/db", true, false).check().is_err());
+        assert!(with("postgres://u@h/db", true, true).check().is_ok());
+        assert!(with("postgres://u@h/db", false, false).check().is_ok());
+        assert!(with("sqlite://var/x.db", true, false).check().is_ok());
     }
 }

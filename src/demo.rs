@@ -8,9 +8,11 @@ use chrono::Utc;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::db::audit::{self, Entry};
 use crate::db::schema::{agencies, users as users_t};
-use crate::db::{self, DbConnection, users};
+use crate::db::{self, DbConnection, account_tokens, agency_members, second_factor, users};
 use crate::domain::account::Role;
+use crate::domain::audit::AuditEvent;
 use crate::security::{password, totp};
 
 pub const DEMO_DOMAIN: &str = "demo.portal.vn";
@@ -90,7 +92,7 @@ pub fn ensure(conn: &mut DbConnection) -> Result<()> {
             address: "1 Phố Điện Biên Phủ".into(),
         };
         let id = users::insert_citizen(conn, &citizen, &password_hash, now)?;
-        users::mark_email_verified(conn, id, None, now)?;
+        users::mark_email_verified(conn, id, now)?;
         let staff = [
             ("canbo", "Trần Văn Minh", Role::Officer, Some((ward, false))),
             (
@@ -104,10 +106,10 @@ pub fn ensure(conn: &mut DbConnection) -> Result<()> {
         for (local, name, role, agency) in staff {
             let id = users::insert_staff(conn, &format!("{local}@{DEMO_DOMAIN}"), name, role, now)?;
             users::set_password(conn, id, &password_hash, now)?;
-            users::set_pending_totp(conn, id, &totp::generate_secret())?;
-            users::enable_totp(conn, id, 0, &[], now)?;
+            second_factor::set_pending(conn, id, &totp::generate_secret())?;
+            second_factor::enable(conn, id, 0, &[], now)?;
             if let Some((agency_id, lead)) = agency {
-                users::add_agency_member(conn, id, agency_id, lead)?;
+                agency_members::add(conn, id, agency_id, lead)?;
             }
         }
         Ok(())
@@ -136,15 +138,16 @@ pub fn accounts(conn: &mut DbConnection) -> Result<Vec<DemoAccount>> {
         ))
         .load(conn)?;
     let now = Utc::now().timestamp();
-    Ok(rows
-        .into_iter()
-        .map(|(email, name, role, secret)| DemoAccount {
-            email,
-            name,
-            role: Role::parse(&role).unwrap_or(Role::Citizen),
-            code: secret.and_then(|s| totp::code_at(&s, now).ok()),
+    rows.into_iter()
+        .map(|(email, name, role, secret)| {
+            Ok(DemoAccount {
+                email,
+                name,
+                role: Role::try_from(role)?,
+                code: secret.and_then(|s| totp::code_at(&s, now).ok()),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// `portal admin create`: an administrator without a password and the one-time link to set it.
@@ -164,16 +167,21 @@ pub fn create_admin(
             "an account with {email} exists already"
         );
         let id = users::insert_staff(conn, &email, name.trim(), Role::Admin, now)?;
-        users::create_token(
+        account_tokens::create(
             conn,
-            id,
-            users::PURPOSE_SET_PASSWORD,
-            &crate::security::tokens::hash_token(&token),
-            None,
-            chrono::Duration::hours(72),
-            now,
+            &account_tokens::NewAccountToken {
+                user_id: id,
+                purpose: crate::domain::account::TokenPurpose::SetPassword,
+                token_hash: &crate::security::tokens::hash_token(&token),
+                email: None,
+                valid_for: chrono::Duration::hours(72),
+                now,
+            },
         )?;
-        users::audit(conn, None, "admin_created", &email, "cli", "", now)?;
+        audit::record(
+            conn,
+            &Entry::new(None, AuditEvent::AdminCreated, &email, "cli", now),
+        )?;
         Ok(())
     })?;
     Ok(format!(

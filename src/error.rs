@@ -37,6 +37,16 @@ pub enum AppError {
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorMessage(pub &'static str);
 
+impl AppError {
+    /// Names the operation an internal error happened in; other errors pass unchanged.
+    pub fn context(self, op: &'static str) -> AppError {
+        match self {
+            AppError::Internal(e) => AppError::Internal(e.context(op)),
+            other => other,
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         AppError::Internal(e.into())
@@ -109,5 +119,24 @@ impl ResponseError for AppError {
         let mut res = builder.content_type("text/plain; charset=utf-8").body(key);
         res.extensions_mut().insert(ErrorMessage(key));
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_name_the_operation_that_failed() {
+        let e = AppError::from(diesel::result::Error::NotFound).context("claim outbox rows");
+        let AppError::Internal(inner) = e else {
+            panic!("an internal error stays internal");
+        };
+        assert_eq!(format!("{inner:#}"), "claim outbox rows: Record not found");
+        // Errors the visitor caused keep their meaning.
+        assert!(matches!(
+            AppError::NotFound.context("load a service"),
+            AppError::NotFound
+        ));
     }
 }

@@ -1,74 +1,118 @@
-//! Command line: `portal [serve]`, `portal migrate`, `portal seed`, `portal worker`. Nothing else
-//! lives here.
+//! Command line: one subcommand per task (`portal --help`, `portal <command> --help`).
+//! Settings come from the environment (README, "Settings"); arguments only choose the task.
+//! Exit codes: 0 done, 1 the task failed (the error is printed), 2 a usage error (clap).
 
 use anyhow::Result;
+use clap::{Parser, Subcommand};
 use portal::config::Settings;
 use portal::startup::{Application, prepare_database};
 
-const USAGE: &str =
-    "usage: portal [serve|migrate|seed|worker|admin create --email EMAIL --name NAME]
+#[derive(Parser)]
+#[command(
+    name = "portal",
+    version,
+    about = "Public service portal: the catalogue of administrative procedures, accounts, \
+             applications and their tracking.",
+    after_help = "Settings come from the environment (see README): DATABASE_URL, PORTAL_BIND, \
+                  PORTAL_DATA_DIR, PORTAL_SMTP_URL, ..."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-  serve    migrate, seed (when the seed data changed) and serve (default)
-  migrate  apply pending database migrations and exit
-  seed     migrate, then seed from PORTAL_DATA_DIR and exit
-  worker   deliver the email outbox until SIGTERM (with PORTAL_MAIL_WORKER=false on the web)
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, seed (when the seed data changed) and serve HTTP (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Migrate, then seed from PORTAL_DATA_DIR and exit.
+    Seed,
+    /// Deliver the email outbox until SIGTERM (run with PORTAL_MAIL_WORKER=false on the web).
+    Worker,
+    /// Administrator accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
 
-Settings come from the environment (see README): DATABASE_URL, PORTAL_BIND, PORTAL_DATA_DIR, ...";
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator and print a one-time link (72 h) to set the password.
+    Create {
+        /// The administrator's email address.
+        #[arg(long)]
+        email: String,
+        /// The administrator's full name.
+        #[arg(long)]
+        name: String,
+    },
+}
 
 #[actix_web::main]
 async fn main() -> Result<()> {
+    let cli = Cli::parse();
     let settings = Settings::from_env()?;
     portal::telemetry::init(settings.log_format);
-    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
-    match command.as_str() {
-        "serve" => {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
             let app = Application::build(settings)?;
             tracing::info!(port = app.port(), "portal listening");
             app.run_until_stopped().await?;
         }
-        "admin" => {
-            let args: Vec<String> = std::env::args().skip(2).collect();
-            let flag = |name: &str| {
-                args.iter()
-                    .position(|a| a == name)
-                    .and_then(|i| args.get(i + 1))
-                    .cloned()
-            };
-            if args.first().map(String::as_str) != Some("create") {
-                eprintln!("usage: portal admin create --email EMAIL --name NAME");
-                std::process::exit(2);
-            }
-            let (Some(email), Some(name)) = (flag("--email"), flag("--name")) else {
-                eprintln!("usage: portal admin create --email EMAIL --name NAME");
-                std::process::exit(2);
-            };
-            let mut s = settings;
-            s.demo = false;
-            let pool = prepare_database(&s)?;
-            let link = portal::demo::create_admin(&mut *pool.get()?, &email, &name, &s.public_url)?;
-            println!("Administrator {email} created. Set the password within 72 hours at:\n{link}");
-        }
-        "migrate" => {
+        Command::Migrate => {
             let pool = portal::db::connect_pool(&settings.database_url, 1)?;
             let applied = portal::db::migrate(&mut *pool.get()?)?;
             println!("{applied} migration(s) applied");
         }
-        "seed" => {
+        Command::Seed => {
             let mut s = settings;
             s.seed_on_start = false;
             let pool = prepare_database(&s)?;
             let report = portal::db::seed::run(&mut *pool.get()?, &s.data_dir)?;
             println!("{report:?}");
         }
-        "worker" => {
+        Command::Worker => {
             tracing::info!("mail worker starting");
             portal::mail::worker::run_forever(&settings).await?;
         }
-        "-h" | "--help" | "help" => println!("{USAGE}"),
-        other => {
-            eprintln!("unknown command {other:?}\n\n{USAGE}");
-            std::process::exit(2);
+        Command::Admin {
+            command: AdminCommand::Create { email, name },
+        } => {
+            let mut s = settings;
+            s.demo = false;
+            let pool = prepare_database(&s)?;
+            let link = portal::demo::create_admin(&mut *pool.get()?, &email, &name, &s.public_url)?;
+            println!("Administrator {email} created. Set the password within 72 hours at:\n{link}");
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn unknown_commands_and_missing_flags_are_usage_errors() {
+        for args in [
+            vec!["portal", "sed"],
+            vec!["portal", "admin", "create", "--email", "a@b.vn"],
+        ] {
+            let err = Cli::try_parse_from(args).err().expect("usage error");
+            assert_eq!(err.exit_code(), 2);
+        }
+        assert!(matches!(
+            Cli::try_parse_from(["portal"]).map(|c| c.command.is_none()),
+            Ok(true)
+        ));
+    }
 }

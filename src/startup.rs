@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer};
 use anyhow::{Context, Result};
 use tracing_actix_web::TracingLogger;
@@ -55,8 +55,15 @@ pub fn load_templates(settings: &Settings) -> Result<tera::Tera> {
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// Powerful browser features no page of the portal uses are switched off for every origin.
+const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), \
+    encrypted-media=(), fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), \
+    microphone=(), midi=(), payment=(), picture-in-picture=(), publickey-credentials-get=(), \
+    screen-wake-lock=(), sync-xhr=(), usb=(), xr-spatial-tracking=()";
+
 impl Application {
     pub fn build(settings: Settings) -> Result<Application> {
+        settings.check()?;
         let pool = prepare_database(&settings)?;
         let catalogue = {
             let mut conn = pool.get().context("database connection")?;
@@ -73,6 +80,10 @@ impl Application {
         let hasher = crate::security::password::PasswordHasher::new()?;
         let hsts = settings.public_url.starts_with("https://");
         let demo = settings.demo;
+        let body_deadline = web::protocol::BodyDeadline {
+            idle: Duration::from_secs(settings.body_idle_timeout_secs.max(1)),
+            total: Duration::from_secs(settings.body_timeout_secs.max(1)),
+        };
         let state = actix_web::web::Data::new(AppState::new(
             pool, tera, messages, settings, catalogue, hasher,
         ));
@@ -83,7 +94,8 @@ impl Application {
                 .add(("Content-Security-Policy", CSP))
                 .add(("X-Content-Type-Options", "nosniff"))
                 .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
-                .add(("X-Frame-Options", "DENY"));
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Permissions-Policy", PERMISSIONS_POLICY));
             if hsts {
                 headers = headers.add((
                     "Strict-Transport-Security",
@@ -91,9 +103,13 @@ impl Application {
                 ));
             }
             App::new()
+                .wrap(from_fn(web::protocol::head_as_get))
+                .wrap(from_fn(move |req, next| {
+                    web::protocol::body_deadline(body_deadline, req, next)
+                }))
                 .wrap(ErrorHandlers::new().default_handler(web::errors::render_error))
                 .wrap(headers)
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::PortalRootSpan>::new())
                 .app_data(app_state.clone())
                 .app_data(assets.clone())
                 .app_data(
@@ -101,41 +117,7 @@ impl Application {
                         crate::error::AppError::BadRequest("error_bad_query").into()
                     }),
                 )
-                .service(web::public::home)
-                .service(web::public::catalogue)
-                .service(web::public::service)
-                .service(web::public::switch_lang)
-                .service(web::public::healthz)
-                .service(web::public::readyz)
-                .service(web::assets::asset)
-                .service(web::account::register_form)
-                .service(web::account::register)
-                .service(web::account::verify_email)
-                .service(web::account::login_form)
-                .service(web::account::login)
-                .service(web::account::logout)
-                .service(web::account::logout_everywhere)
-                .service(web::account::forgot_form)
-                .service(web::account::forgot)
-                .service(web::account::reset_form)
-                .service(web::account::reset)
-                .service(web::account::profile)
-                .service(web::account::update_profile)
-                .service(web::account::api_tokens)
-                .service(web::account::create_api_token)
-                .service(web::account::revoke_api_token)
-                .service(web::twofactor::second_factor_form)
-                .service(web::twofactor::enrol)
-                .service(web::twofactor::verify)
-                .service(web::admin::index)
-                .service(web::admin::audit)
-                .service(web::admin::outbox)
-                .configure(web::api::routes)
-                .configure(|cfg| {
-                    if demo {
-                        crate::mail::demo::routes(cfg)
-                    }
-                })
+                .configure(|cfg| web::routes::configure(cfg, demo))
         })
         .workers(workers)
         .listen(listener)?

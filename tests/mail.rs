@@ -231,7 +231,9 @@ fn rows(url: &str, ids: &[i64]) -> Vec<OutboxMessage> {
 }
 
 fn all_sent(url: &str, ids: &[i64]) -> bool {
-    rows(url, ids).iter().all(|r| r.status == outbox::SENT)
+    rows(url, ids)
+        .iter()
+        .all(|r| r.status == outbox::OutboxStatus::Sent)
 }
 
 fn pool(url: &str) -> db::Pool {
@@ -359,7 +361,7 @@ async fn emails_enqueued_together_are_each_delivered_once() {
     assert_eq!(unique.len(), 3);
 
     for row in rows(&app.db_url, &ids) {
-        assert_eq!(row.status, outbox::SENT);
+        assert_eq!(row.status, outbox::OutboxStatus::Sent);
         assert_eq!(row.attempts, 1);
         assert!(row.sent_at.is_some());
         assert!(row.locked_until.is_none());
@@ -439,7 +441,11 @@ async fn emails_survive_an_smtp_outage_and_arrive_once() {
     })
     .await;
     for row in rows(&url, &ids) {
-        assert_eq!(row.status, outbox::PENDING, "still to be retried");
+        assert_eq!(
+            row.status,
+            outbox::OutboxStatus::Pending,
+            "still to be retried"
+        );
         assert!(row.sent_at.is_none());
         let error = row.last_error.unwrap_or_default();
         assert!(!error.is_empty());
@@ -467,7 +473,7 @@ async fn emails_survive_an_smtp_outage_and_arrive_once() {
     let want: BTreeSet<&str> = subjects.iter().map(String::as_str).collect();
     assert_eq!(got, want);
     for row in rows(&url, &ids) {
-        assert_eq!(row.status, outbox::SENT);
+        assert_eq!(row.status, outbox::OutboxStatus::Sent);
         assert!(
             row.attempts >= 3,
             "failed twice, then sent: {}",
@@ -503,7 +509,9 @@ async fn undeliverable_emails_end_failed_with_the_error() {
     );
     worker.wake();
     wait_until("both given up", Duration::from_secs(30), || {
-        rows(&url, &ids).iter().all(|r| r.status == outbox::FAILED)
+        rows(&url, &ids)
+            .iter()
+            .all(|r| r.status == outbox::OutboxStatus::Failed)
     })
     .await;
     worker.shutdown().await;
@@ -592,7 +600,7 @@ async fn a_claim_is_exclusive_until_its_lease_ends() {
     let recent = outbox::recent(&mut c, 2).expect("recent");
     assert_eq!(recent[0].id, ids[1], "newest first");
     assert_eq!(recent[0].last_error.as_deref(), Some("421 try later"));
-    assert_eq!(recent[1].status, outbox::SENT);
+    assert_eq!(recent[1].status, outbox::OutboxStatus::Sent);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -708,6 +716,7 @@ async fn file_transport_and_the_demo_mailbox() {
     let mail_dir = tempfile::tempdir().expect("temp dir");
     let mut settings = common::test_settings(common::fresh_database());
     settings.demo = true;
+    settings.demo_on_postgres = true; // a disposable test database
     settings.smtp_url = None;
     settings.mail_dir = mail_dir.path().join("mail");
     let app = common::spawn_with(settings.clone()).await;

@@ -2,10 +2,20 @@
 //! migrations, and one module per aggregate. Functions here return `QueryResult`/`anyhow` and
 //! never know about HTTP.
 
+pub mod account_tokens;
+pub mod accounts;
+pub mod agency_members;
+pub mod api_tokens;
+pub mod audit;
 pub mod catalogue;
+pub mod login_failures;
 pub mod outbox;
+pub mod rate_limits;
 pub mod schema;
+pub mod second_factor;
 pub mod seed;
+pub mod sessions;
+pub mod types;
 pub mod users;
 
 use std::time::Duration;

@@ -5,18 +5,62 @@
 //! `mark_sent`/`mark_failed`/`release` only touch a row the caller still holds (no extra column).
 
 use chrono::{NaiveDateTime, SubsecRound, TimeDelta};
+use diesel::deserialize::FromSql;
 use diesel::dsl::{count_star, min};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Timestamp};
+use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 
 use super::DbConnection;
 use super::schema::outbox;
 use crate::mail::RenderedEmail;
 
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
+/// Where a message is in its delivery. Stored as its name (`outbox.status`, with a CHECK).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Waiting for its (next) attempt.
+    Pending,
+    Sent,
+    /// Given up: attempts exhausted, or a message that can never be sent.
+    Failed,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl TryFrom<String> for OutboxStatus {
+    type Error = super::types::UnknownStoredName;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        super::types::parse_stored("outbox status", value)
+    }
+}
+
+/// Read straight from a row, also through `sql_query` (the claim): an unknown name is an error.
+impl<DB> FromSql<Text, DB> for OutboxStatus
+where
+    DB: diesel::backend::Backend,
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        Ok(OutboxStatus::try_from(String::from_sql(bytes)?)?)
+    }
+}
 
 /// Longer errors are cut: an SMTP transcript is not worth a megabyte per row.
 const MAX_ERROR_CHARS: usize = 1000;
@@ -30,7 +74,8 @@ pub struct OutboxMessage {
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
-    pub status: String,
+    #[diesel(sql_type = Text)]
+    pub status: OutboxStatus,
     /// Attempts started, this one included (a claim counts as an attempt).
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
@@ -47,7 +92,7 @@ pub struct OutboxEntry {
     pub id: i64,
     pub to_address: String,
     pub subject: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub last_error: Option<String>,
@@ -84,7 +129,7 @@ pub fn enqueue(
             outbox::subject.eq(&email.subject),
             outbox::text_body.eq(&email.text),
             outbox::html_body.eq(&email.html),
-            outbox::status.eq(PENDING),
+            outbox::status.eq(OutboxStatus::Pending.as_str()),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
             outbox::created_at.eq(now),
@@ -127,7 +172,7 @@ pub fn claim_due(
             // SQLite locks the whole database for a write: look first without the write lock, so
             // an idle worker polling every second never makes web requests wait.
             let any_due = outbox::table
-                .filter(outbox::status.eq(PENDING))
+                .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
                 .filter(outbox::next_attempt_at.le(now))
                 .filter(
                     outbox::locked_until
@@ -169,7 +214,7 @@ macro_rules! held {
     ($msg:expr, $lease:expr) => {
         outbox::table
             .filter(outbox::id.eq($msg.id))
-            .filter(outbox::status.eq(PENDING))
+            .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
             .filter(outbox::locked_until.eq($lease))
     };
 }
@@ -186,7 +231,7 @@ pub fn mark_sent(
     };
     let n = diesel::update(held!(msg, lease))
         .set((
-            outbox::status.eq(SENT),
+            outbox::status.eq(OutboxStatus::Sent.as_str()),
             outbox::sent_at.eq(micros(now)),
             outbox::locked_until.eq(None::<NaiveDateTime>),
         ))
@@ -207,8 +252,8 @@ pub fn mark_failed(
     };
     let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
     let (status, next) = match next_attempt_at {
-        Some(at) => (PENDING, micros(at)),
-        None => (FAILED, msg.next_attempt_at),
+        Some(at) => (OutboxStatus::Pending.as_str(), micros(at)),
+        None => (OutboxStatus::Failed.as_str(), msg.next_attempt_at),
     };
     let n = diesel::update(held!(msg, lease))
         .set((
@@ -244,15 +289,16 @@ pub fn stats(conn: &mut DbConnection) -> QueryResult<OutboxStats> {
         .load(conn)?;
     let mut stats = OutboxStats::default();
     for (status, n) in counts {
-        match status.as_str() {
-            PENDING => stats.pending = n,
-            SENT => stats.sent = n,
-            FAILED => stats.failed = n,
-            _ => {}
+        match OutboxStatus::try_from(status)
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?
+        {
+            OutboxStatus::Pending => stats.pending = n,
+            OutboxStatus::Sent => stats.sent = n,
+            OutboxStatus::Failed => stats.failed = n,
         }
     }
     stats.oldest_pending_at = outbox::table
-        .filter(outbox::status.eq(PENDING))
+        .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
         .select(min(outbox::created_at))
         .first(conn)?;
     Ok(stats)

@@ -180,8 +180,6 @@ diesel::table! {
         totp_secret -> Nullable<Text>,
         totp_enabled_at -> Nullable<Timestamp>,
         totp_last_step -> Nullable<BigInt>,
-        failed_logins -> Integer,
-        locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -213,7 +211,7 @@ diesel::table! {
         token_hash -> Text,
         user_id -> BigInt,
         purpose -> Text,
-        new_email -> Nullable<Text>,
+        email -> Nullable<Text>,
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
@@ -232,6 +230,7 @@ diesel::table! {
 diesel::table! {
     api_tokens (token_hash) {
         token_hash -> Text,
+        public_id -> Text,
         user_id -> BigInt,
         name -> Text,
         created_at -> Timestamp,
@@ -266,6 +265,15 @@ diesel::table! {
         subject -> Text,
         ip -> Text,
         detail -> Text,
+    }
+}
+
+diesel::table! {
+    login_failures (subject) {
+        subject -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
     }
 }
 
@@ -316,5 +324,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     outbox,
     audit_log,
+    login_failures,
     rate_limits,
 );

@@ -180,199 +180,316 @@ struct SeedInput {
     now: NaiveDateTime,
 }
 
-/// Replaces one `app_state` row with the concrete connection `$c`.
-macro_rules! put_state {
-    ($c:ident, $key:expr, $value:expr, $now:expr) => {{
-        diesel::delete(app_state::table.find($key)).execute($c)?;
-        diesel::insert_into(app_state::table)
-            .values((
-                app_state::key.eq($key),
-                app_state::value.eq($value),
-                app_state::updated_at.eq($now),
-            ))
-            .execute($c)?;
-    }};
+/// Inserts many rows in one statement. The only per-backend part of seeding: `MultiConnection`
+/// cannot express a multi-row `INSERT`, so the statement runs on the concrete connection.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        $crate::with_backend!(&mut *$conn, |c| diesel::insert_into($table)
+            .values($rows)
+            .execute(c))
+    };
 }
 
-/// The seeding transaction, expanded once per backend so bulk inserts use the concrete connection.
-macro_rules! seed_body {
-    ($c:ident, $input:expr) => {{
-        let input: &SeedInput = $input;
-        let now = input.now;
+/// Replaces one `app_state` row.
+fn put_state(
+    conn: &mut DbConnection,
+    key: &str,
+    value: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(app_state::table.find(key)).execute(conn)?;
+    diesel::insert_into(app_state::table)
+        .values((
+            app_state::key.eq(key),
+            app_state::value.eq(value),
+            app_state::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
 
-        // Administrative units: insert new codes, update renamed ones.
-        let known: HashMap<String, (String, String, String)> = provinces::table
-            .select((provinces::code, (provinces::name, provinces::full_name, provinces::kind)))
-            .load::<(String, (String, String, String))>($c)?
-            .into_iter()
-            .collect();
-        let mut fresh = Vec::new();
-        for p in &input.units.provinces {
-            match known.get(&p.code) {
-                None => fresh.push(NewProvince { code: &p.code, name: &p.name, full_name: &p.full_name, kind: &p.kind }),
-                Some(old) if *old != (p.name.clone(), p.full_name.clone(), p.kind.clone()) => {
-                    diesel::update(provinces::table.find(&p.code))
-                        .set((provinces::name.eq(&p.name), provinces::full_name.eq(&p.full_name), provinces::kind.eq(&p.kind)))
-                        .execute($c)?;
-                }
-                Some(_) => {}
+/// The whole seeding, in the caller's transaction.
+fn seed_all(conn: &mut DbConnection, input: &SeedInput) -> Result<SeedReport> {
+    seed_units(conn, input).context("seeding the administrative units")?;
+    seed_holidays_and_synonyms(conn, input).context("seeding holidays and synonyms")?;
+    let lookups =
+        seed_lookups(conn, input).context("seeding fields, ministries and target groups")?;
+    let report = seed_services(conn, input, &lookups).context("seeding the services")?;
+    put_state(conn, FINGERPRINT_KEY, input.fingerprint.as_str(), input.now)?;
+    let version = get_state(conn, CATALOGUE_VERSION_KEY)?;
+    let next = version.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
+    put_state(
+        conn,
+        CATALOGUE_VERSION_KEY,
+        next.to_string().as_str(),
+        input.now,
+    )?;
+    Ok(report)
+}
+
+/// Provinces and wards: insert new codes, update renamed ones.
+fn seed_units(conn: &mut DbConnection, input: &SeedInput) -> QueryResult<()> {
+    let known: HashMap<String, (String, String, String)> = provinces::table
+        .select((
+            provinces::code,
+            (provinces::name, provinces::full_name, provinces::kind),
+        ))
+        .load::<(String, (String, String, String))>(conn)?
+        .into_iter()
+        .collect();
+    let mut fresh = Vec::new();
+    for p in &input.units.provinces {
+        match known.get(&p.code) {
+            None => fresh.push(NewProvince {
+                code: &p.code,
+                name: &p.name,
+                full_name: &p.full_name,
+                kind: &p.kind,
+            }),
+            Some(old) if *old != (p.name.clone(), p.full_name.clone(), p.kind.clone()) => {
+                diesel::update(provinces::table.find(&p.code))
+                    .set((
+                        provinces::name.eq(&p.name),
+                        provinces::full_name.eq(&p.full_name),
+                        provinces::kind.eq(&p.kind),
+                    ))
+                    .execute(conn)?;
             }
+            Some(_) => {}
         }
-        diesel::insert_into(provinces::table).values(&fresh).execute($c)?;
+    }
+    insert_rows!(conn, provinces::table, &fresh)?;
 
-        let known: HashMap<String, (String, String, String, String)> = wards::table
-            .select((wards::code, (wards::name, wards::full_name, wards::kind, wards::province_code)))
-            .load::<(String, (String, String, String, String))>($c)?
-            .into_iter()
-            .collect();
-        let mut fresh = Vec::new();
-        for w in &input.units.wards {
-            match known.get(&w.code) {
-                None => fresh.push(NewWard {
-                    code: &w.code,
-                    name: &w.name,
-                    full_name: &w.full_name,
-                    kind: &w.kind,
-                    province_code: &w.province_code,
-                }),
-                Some(old) if *old != (w.name.clone(), w.full_name.clone(), w.kind.clone(), w.province_code.clone()) => {
-                    diesel::update(wards::table.find(&w.code))
-                        .set((
-                            wards::name.eq(&w.name),
-                            wards::full_name.eq(&w.full_name),
-                            wards::kind.eq(&w.kind),
-                            wards::province_code.eq(&w.province_code),
-                        ))
-                        .execute($c)?;
-                }
-                Some(_) => {}
+    let known: HashMap<String, (String, String, String, String)> = wards::table
+        .select((
+            wards::code,
+            (
+                wards::name,
+                wards::full_name,
+                wards::kind,
+                wards::province_code,
+            ),
+        ))
+        .load::<(String, (String, String, String, String))>(conn)?
+        .into_iter()
+        .collect();
+    let mut fresh = Vec::new();
+    for w in &input.units.wards {
+        let now_is = (
+            w.name.clone(),
+            w.full_name.clone(),
+            w.kind.clone(),
+            w.province_code.clone(),
+        );
+        match known.get(&w.code) {
+            None => fresh.push(NewWard {
+                code: &w.code,
+                name: &w.name,
+                full_name: &w.full_name,
+                kind: &w.kind,
+                province_code: &w.province_code,
+            }),
+            Some(old) if *old != now_is => {
+                diesel::update(wards::table.find(&w.code))
+                    .set((
+                        wards::name.eq(&w.name),
+                        wards::full_name.eq(&w.full_name),
+                        wards::kind.eq(&w.kind),
+                        wards::province_code.eq(&w.province_code),
+                    ))
+                    .execute(conn)?;
             }
+            Some(_) => {}
         }
-        for chunk in fresh.chunks(500) {
-            diesel::insert_into(wards::table).values(chunk).execute($c)?;
-        }
+    }
+    for chunk in fresh.chunks(500) {
+        insert_rows!(conn, wards::table, chunk)?;
+    }
+    Ok(())
+}
 
-        // Holidays and synonyms: add what is missing; never overwrite an administrator's edits.
-        let days: HashSet<chrono::NaiveDate> = holidays::table.select(holidays::day).load($c)?.into_iter().collect();
-        let fresh: Vec<NewHoliday> = input
-            .holidays
+/// Holidays and synonyms: add what is missing; never overwrite an administrator's edits.
+fn seed_holidays_and_synonyms(conn: &mut DbConnection, input: &SeedInput) -> QueryResult<()> {
+    let days: HashSet<chrono::NaiveDate> = holidays::table
+        .select(holidays::day)
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let fresh: Vec<NewHoliday> = input
+        .holidays
+        .iter()
+        .filter(|h| !days.contains(&h.date))
+        .map(|h| NewHoliday {
+            day: h.date,
+            name_vi: &h.name_vi,
+            name_en: &h.name_en,
+        })
+        .collect();
+    insert_rows!(conn, holidays::table, &fresh)?;
+
+    let pairs: HashSet<(String, String)> = search_synonyms::table
+        .select((search_synonyms::term, search_synonyms::expansion))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let mut seen = HashSet::new();
+    let fresh: Vec<NewSynonym> = input
+        .synonyms
+        .iter()
+        .filter(|s| !pairs.contains(&(s.term.clone(), s.expansion.clone())))
+        .filter(|s| seen.insert((s.term.as_str(), s.expansion.as_str())))
+        .map(|s| NewSynonym {
+            term: &s.term,
+            expansion: &s.expansion,
+        })
+        .collect();
+    insert_rows!(conn, search_synonyms::table, &fresh)?;
+    Ok(())
+}
+
+/// Ids of the lookup rows services point to, by name.
+struct Lookups {
+    fields: HashMap<String, i64>,
+    ministries: HashMap<String, i64>,
+    groups: HashMap<String, i64>,
+}
+
+/// The distinct names `names` yields, sorted.
+fn distinct<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = names.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn field_ids(conn: &mut DbConnection) -> QueryResult<HashMap<String, i64>> {
+    Ok(fields::table
+        .select((fields::name, fields::id))
+        .load(conn)?
+        .into_iter()
+        .collect())
+}
+
+fn ministry_ids(conn: &mut DbConnection) -> QueryResult<HashMap<String, i64>> {
+    Ok(agencies::table
+        .filter(agencies::tier.eq("ministry"))
+        .select((agencies::name, agencies::id))
+        .load(conn)?
+        .into_iter()
+        .collect())
+}
+
+fn group_ids(conn: &mut DbConnection) -> QueryResult<HashMap<String, i64>> {
+    Ok(target_groups::table
+        .select((target_groups::name, target_groups::id))
+        .load(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Fields, ministries, target groups: lookup tables keyed by name; missing names are added.
+fn seed_lookups(conn: &mut DbConnection, input: &SeedInput) -> QueryResult<Lookups> {
+    let procs = &input.procedures;
+
+    let known = field_ids(conn)?;
+    let mut slugs: HashSet<String> = fields::table
+        .select(fields::slug)
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let mut fresh = Vec::new();
+    for name in distinct(procs.iter().map(|p| p.field.as_str()))
+        .into_iter()
+        .filter(|n| !known.contains_key(*n))
+    {
+        let base = match slugify(name) {
+            s if s.is_empty() => "khac".to_string(),
+            s => s,
+        };
+        let mut slug = base.clone();
+        let mut n = 2;
+        while !slugs.insert(slug.clone()) {
+            slug = format!("{base}-{n}");
+            n += 1;
+        }
+        fresh.push(NewField { name, slug });
+    }
+    insert_rows!(conn, fields::table, &fresh)?;
+
+    let known = ministry_ids(conn)?;
+    let fresh: Vec<NewAgency> = distinct(procs.iter().map(|p| p.ministry.as_str()))
+        .into_iter()
+        .filter(|n| !known.contains_key(*n))
+        .map(|name| NewAgency {
+            code: slugify(name),
+            name,
+            parent_id: None,
+            tier: "ministry",
+            province_code: None,
+            ward_code: None,
+            created_at: input.now,
+        })
+        .collect();
+    insert_rows!(conn, agencies::table, &fresh)?;
+
+    let known = group_ids(conn)?;
+    let fresh: Vec<NewTargetGroup> = distinct(
+        procs
             .iter()
-            .filter(|h| !days.contains(&h.date))
-            .map(|h| NewHoliday { day: h.date, name_vi: &h.name_vi, name_en: &h.name_en })
-            .collect();
-        diesel::insert_into(holidays::table).values(&fresh).execute($c)?;
+            .flat_map(|p| p.target_groups.iter().map(String::as_str)),
+    )
+    .into_iter()
+    .filter(|n| !known.contains_key(*n))
+    .map(|name| NewTargetGroup { name })
+    .collect();
+    for chunk in fresh.chunks(500) {
+        insert_rows!(conn, target_groups::table, chunk)?;
+    }
 
-        let pairs: HashSet<(String, String)> = search_synonyms::table
-            .select((search_synonyms::term, search_synonyms::expansion))
-            .load($c)?
-            .into_iter()
-            .collect();
-        let mut seen = HashSet::new();
-        let fresh: Vec<NewSynonym> = input
-            .synonyms
-            .iter()
-            .filter(|s| !pairs.contains(&(s.term.clone(), s.expansion.clone())))
-            .filter(|s| seen.insert((s.term.as_str(), s.expansion.as_str())))
-            .map(|s| NewSynonym { term: &s.term, expansion: &s.expansion })
-            .collect();
-        diesel::insert_into(search_synonyms::table).values(&fresh).execute($c)?;
+    Ok(Lookups {
+        fields: field_ids(conn)?,
+        ministries: ministry_ids(conn)?,
+        groups: group_ids(conn)?,
+    })
+}
 
-        // Fields, ministries, target groups: lookup tables keyed by name.
-        let mut field_ids: HashMap<String, i64> =
-            fields::table.select((fields::name, fields::id)).load($c)?.into_iter().collect();
-        let mut slugs: HashSet<String> = fields::table.select(fields::slug).load($c)?.into_iter().collect();
-        let mut names: Vec<&str> = input.procedures.iter().map(|p| p.field.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
-        let mut fresh = Vec::new();
-        for name in names.into_iter().filter(|n| !field_ids.contains_key(*n)) {
-            let base = match slugify(name) {
-                s if s.is_empty() => "khac".to_string(),
-                s => s,
-            };
-            let mut slug = base.clone();
-            let mut n = 2;
-            while !slugs.insert(slug.clone()) {
-                slug = format!("{base}-{n}");
-                n += 1;
-            }
-            fresh.push(NewField { name, slug });
-        }
-        diesel::insert_into(fields::table).values(&fresh).execute($c)?;
-        if !fresh.is_empty() {
-            field_ids = fields::table.select((fields::name, fields::id)).load($c)?.into_iter().collect();
-        }
+/// What the database holds of a service before seeding: id, seed hash, who set the online
+/// level, the level, the version.
+type ExistingService = (i64, String, String, i32, i32);
 
-        let mut ministry_ids: HashMap<String, i64> = agencies::table
-            .filter(agencies::tier.eq("ministry"))
-            .select((agencies::name, agencies::id))
-            .load($c)?
-            .into_iter()
-            .collect();
-        let mut names: Vec<&str> = input.procedures.iter().map(|p| p.ministry.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
-        let fresh: Vec<NewAgency> = names
-            .into_iter()
-            .filter(|n| !ministry_ids.contains_key(*n))
-            .map(|name| NewAgency {
-                code: slugify(name),
-                name,
-                parent_id: None,
-                tier: "ministry",
-                province_code: None,
-                ward_code: None,
-                created_at: now,
-            })
-            .collect();
-        diesel::insert_into(agencies::table).values(&fresh).execute($c)?;
-        if !fresh.is_empty() {
-            ministry_ids = agencies::table
-                .filter(agencies::tier.eq("ministry"))
-                .select((agencies::name, agencies::id))
-                .load($c)?
-                .into_iter()
-                .collect();
-        }
-
-        let mut group_ids: HashMap<String, i64> =
-            target_groups::table.select((target_groups::name, target_groups::id)).load($c)?.into_iter().collect();
-        let mut names: Vec<&str> =
-            input.procedures.iter().flat_map(|p| p.target_groups.iter().map(|g| g.as_str())).collect();
-        names.sort_unstable();
-        names.dedup();
-        let fresh: Vec<NewTargetGroup> = names
-            .into_iter()
-            .filter(|n| !group_ids.contains_key(*n))
-            .map(|name| NewTargetGroup { name })
-            .collect();
-        for chunk in fresh.chunks(500) {
-            diesel::insert_into(target_groups::table).values(chunk).execute($c)?;
-        }
-        if !fresh.is_empty() {
-            group_ids =
-                target_groups::table.select((target_groups::name, target_groups::id)).load($c)?.into_iter().collect();
-        }
-
-        // Services: insert new codes, rewrite changed ones (keeping an administrator's online level).
-        let existing: HashMap<String, (i64, String, String, i32, i32)> = services::table
-            .select((
-                services::code,
-                (services::id, services::seed_hash, services::online_level_source, services::online_level, services::version),
-            ))
-            .load::<(String, (i64, String, String, i32, i32))>($c)?
-            .into_iter()
-            .collect();
-        let mut report = SeedReport::default();
-        let mut new_rows = Vec::new();
-        let mut rewrite: Vec<(i64, &Procedure)> = Vec::new();
-        let mut inserted: Vec<&Procedure> = Vec::new();
-        for p in &input.procedures {
-            let hash = content_hash(p)?;
-            let field_id = *field_ids.get(&p.field).context("field id")?;
-            let ministry_id = *ministry_ids.get(&p.ministry).context("ministry id")?;
-            let derived = level::derive_level(&p.channels);
-            let row = |online_level: i32, source: &'static str, version: i32, seed_hash: String| ServiceRow {
+/// Services: insert new codes, rewrite changed ones (keeping an administrator's online level),
+/// then their child rows.
+fn seed_services(
+    conn: &mut DbConnection,
+    input: &SeedInput,
+    lookups: &Lookups,
+) -> Result<SeedReport> {
+    let now = input.now;
+    let existing: HashMap<String, ExistingService> = services::table
+        .select((
+            services::code,
+            (
+                services::id,
+                services::seed_hash,
+                services::online_level_source,
+                services::online_level,
+                services::version,
+            ),
+        ))
+        .load::<(String, ExistingService)>(conn)?
+        .into_iter()
+        .collect();
+    let mut report = SeedReport::default();
+    let mut new_rows = Vec::new();
+    let mut rewrite: Vec<(i64, &Procedure)> = Vec::new();
+    let mut inserted: Vec<&Procedure> = Vec::new();
+    for p in &input.procedures {
+        let hash = content_hash(p)?;
+        let field_id = *lookups.fields.get(&p.field).context("field id")?;
+        let ministry_id = *lookups.ministries.get(&p.ministry).context("ministry id")?;
+        let derived = level::derive_level(&p.channels);
+        let row =
+            |online_level: i32, source: &'static str, version: i32, seed_hash: String| ServiceRow {
                 code: &p.code,
                 name: &p.name,
                 field_id,
@@ -396,114 +513,146 @@ macro_rules! seed_body {
                 seed_hash,
                 updated_at: now,
             };
-            match existing.get(&p.code) {
-                None => {
-                    new_rows.push(row(derived, "derived", 1, hash));
-                    inserted.push(p);
-                }
-                Some((_, old_hash, _, _, _)) if *old_hash == hash => report.services_unchanged += 1,
-                Some((id, _, source, current, version)) => {
-                    let (lvl, src) = if source == "admin" { (*current, "admin") } else { (derived, "derived") };
-                    diesel::update(services::table.find(*id)).set(&row(lvl, src, version + 1, hash)).execute($c)?;
-                    rewrite.push((*id, p));
-                }
+        match existing.get(&p.code) {
+            None => {
+                new_rows.push(row(derived, "derived", 1, hash));
+                inserted.push(p);
+            }
+            Some((_, old_hash, _, _, _)) if *old_hash == hash => report.services_unchanged += 1,
+            Some((id, _, source, current, version)) => {
+                let (lvl, src) = if source == "admin" {
+                    (*current, "admin")
+                } else {
+                    (derived, "derived")
+                };
+                diesel::update(services::table.find(*id))
+                    .set(&row(lvl, src, version + 1, hash))
+                    .execute(conn)?;
+                rewrite.push((*id, p));
             }
         }
-        for chunk in new_rows.chunks(100) {
-            diesel::insert_into(services::table).values(chunk).execute($c)?;
-        }
-        report.services_inserted = inserted.len();
-        report.services_updated = rewrite.len();
+    }
+    for chunk in new_rows.chunks(100) {
+        insert_rows!(conn, services::table, chunk)?;
+    }
+    report.services_inserted = inserted.len();
+    report.services_updated = rewrite.len();
 
-        let ids: HashMap<String, i64> = if inserted.is_empty() {
-            HashMap::new()
-        } else {
-            services::table.select((services::code, services::id)).load($c)?.into_iter().collect()
-        };
-        for (id, _) in &rewrite {
-            diesel::delete(service_implementing_levels::table.filter(service_implementing_levels::service_id.eq(id)))
-                .execute($c)?;
-            diesel::delete(service_target_groups::table.filter(service_target_groups::service_id.eq(id))).execute($c)?;
-            diesel::delete(service_channels::table.filter(service_channels::service_id.eq(id))).execute($c)?;
-            diesel::delete(service_documents::table.filter(service_documents::service_id.eq(id))).execute($c)?;
-            diesel::delete(service_legal_bases::table.filter(service_legal_bases::service_id.eq(id))).execute($c)?;
-        }
-        let mut targets: Vec<(i64, &Procedure)> = rewrite;
-        for p in inserted {
-            targets.push((*ids.get(&p.code).context("inserted service id")?, p));
-        }
+    let ids: HashMap<String, i64> = if inserted.is_empty() {
+        HashMap::new()
+    } else {
+        services::table
+            .select((services::code, services::id))
+            .load(conn)?
+            .into_iter()
+            .collect()
+    };
+    for (id, _) in &rewrite {
+        delete_children(conn, *id)?;
+    }
+    let mut targets: Vec<(i64, &Procedure)> = rewrite;
+    for p in inserted {
+        targets.push((*ids.get(&p.code).context("inserted service id")?, p));
+    }
+    insert_children(conn, &targets, &lookups.groups)?;
+    Ok(report)
+}
 
-        let mut levels = Vec::new();
-        let mut groups = Vec::new();
-        let mut channels = Vec::new();
-        let mut documents = Vec::new();
-        let mut legal = Vec::new();
-        for (service_id, p) in &targets {
-            let service_id = *service_id;
-            let mut seen_levels = HashSet::new();
-            for l in p.implementing_levels.iter().filter(|l| seen_levels.insert(l.as_str())) {
-                levels.push(NewLevel { service_id, level: l });
-            }
-            let mut seen_groups = HashSet::new();
-            for g in &p.target_groups {
-                let target_group_id = *group_ids.get(g).context("target group id")?;
-                if seen_groups.insert(target_group_id) {
-                    groups.push(NewServiceGroup { service_id, target_group_id });
-                }
-            }
-            for (i, ch) in p.channels.iter().enumerate() {
-                channels.push(NewChannel {
+fn delete_children(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    use service_implementing_levels as sil;
+    use service_target_groups as stg;
+    diesel::delete(sil::table.filter(sil::service_id.eq(id))).execute(conn)?;
+    diesel::delete(stg::table.filter(stg::service_id.eq(id))).execute(conn)?;
+    diesel::delete(service_channels::table.filter(service_channels::service_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(service_documents::table.filter(service_documents::service_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(service_legal_bases::table.filter(service_legal_bases::service_id.eq(id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Implementing levels, target groups, channels, documents and legal basis of `targets`.
+fn insert_children(
+    conn: &mut DbConnection,
+    targets: &[(i64, &Procedure)],
+    group_ids: &HashMap<String, i64>,
+) -> Result<()> {
+    let mut levels = Vec::new();
+    let mut groups = Vec::new();
+    let mut channels = Vec::new();
+    let mut documents = Vec::new();
+    let mut legal = Vec::new();
+    for &(service_id, p) in targets {
+        let mut seen_levels = HashSet::new();
+        for l in p
+            .implementing_levels
+            .iter()
+            .filter(|l| seen_levels.insert(l.as_str()))
+        {
+            levels.push(NewLevel {
+                service_id,
+                level: l,
+            });
+        }
+        let mut seen_groups = HashSet::new();
+        for g in &p.target_groups {
+            let target_group_id = *group_ids.get(g).context("target group id")?;
+            if seen_groups.insert(target_group_id) {
+                groups.push(NewServiceGroup {
                     service_id,
-                    position: i as i32,
-                    channel: &ch.channel,
-                    processing_time: ch.processing_time,
-                    time_unit: ch.time_unit.as_deref(),
-                    time_unit_text: &ch.time_unit_text,
-                    fee_vnd: ch.fee_vnd,
-                    fee_text: &ch.fee_text,
+                    target_group_id,
                 });
             }
-            for (i, d) in p.documents.iter().enumerate() {
-                documents.push(NewDocument {
-                    service_id,
-                    position: i as i32,
-                    case_name: &d.case,
-                    name: &d.name,
-                    form_template: &d.form_template,
-                    originals: d.originals,
-                    copies: d.copies,
-                });
-            }
-            for (i, l) in p.legal_basis.iter().enumerate() {
-                legal.push(NewLegal { service_id, position: i as i32, title: &l.title, number: &l.number });
-            }
         }
-        for chunk in levels.chunks(1000) {
-            diesel::insert_into(service_implementing_levels::table).values(chunk).execute($c)?;
+        for (i, ch) in p.channels.iter().enumerate() {
+            channels.push(NewChannel {
+                service_id,
+                position: i as i32,
+                channel: &ch.channel,
+                processing_time: ch.processing_time,
+                time_unit: ch.time_unit.as_deref(),
+                time_unit_text: &ch.time_unit_text,
+                fee_vnd: ch.fee_vnd,
+                fee_text: &ch.fee_text,
+            });
         }
-        for chunk in groups.chunks(1000) {
-            diesel::insert_into(service_target_groups::table).values(chunk).execute($c)?;
+        for (i, d) in p.documents.iter().enumerate() {
+            documents.push(NewDocument {
+                service_id,
+                position: i as i32,
+                case_name: &d.case,
+                name: &d.name,
+                form_template: &d.form_template,
+                originals: d.originals,
+                copies: d.copies,
+            });
         }
-        for chunk in channels.chunks(500) {
-            diesel::insert_into(service_channels::table).values(chunk).execute($c)?;
+        for (i, l) in p.legal_basis.iter().enumerate() {
+            legal.push(NewLegal {
+                service_id,
+                position: i as i32,
+                title: &l.title,
+                number: &l.number,
+            });
         }
-        for chunk in documents.chunks(500) {
-            diesel::insert_into(service_documents::table).values(chunk).execute($c)?;
-        }
-        for chunk in legal.chunks(500) {
-            diesel::insert_into(service_legal_bases::table).values(chunk).execute($c)?;
-        }
-
-        put_state!($c, FINGERPRINT_KEY, input.fingerprint.as_str(), now);
-        let version: Option<String> = app_state::table
-            .find(CATALOGUE_VERSION_KEY)
-            .select(app_state::value)
-            .first($c)
-            .optional()?;
-        let next = version.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
-        put_state!($c, CATALOGUE_VERSION_KEY, next.to_string().as_str(), now);
-        Ok(report)
-    }};
+    }
+    for chunk in levels.chunks(1000) {
+        insert_rows!(conn, service_implementing_levels::table, chunk)?;
+    }
+    for chunk in groups.chunks(1000) {
+        insert_rows!(conn, service_target_groups::table, chunk)?;
+    }
+    for chunk in channels.chunks(500) {
+        insert_rows!(conn, service_channels::table, chunk)?;
+    }
+    for chunk in documents.chunks(500) {
+        insert_rows!(conn, service_documents::table, chunk)?;
+    }
+    for chunk in legal.chunks(500) {
+        insert_rows!(conn, service_legal_bases::table, chunk)?;
+    }
+    Ok(())
 }
 
 /// Seeds when the seed files changed since the last run; otherwise returns at once.
@@ -525,9 +674,8 @@ pub fn run(conn: &mut DbConnection, data_dir: &Path) -> Result<SeedReport> {
         synonyms: read_synonyms_csv(&data_dir.join(files::SYNONYMS_FILE))?,
         now: chrono::Utc::now().naive_utc(),
     };
-    let mut report = crate::with_backend!(conn, |c| c
-        .transaction::<_, anyhow::Error, _>(|c| seed_body!(c, &input)))
-    .context("seeding the database")?;
+    let mut report =
+        super::transaction(conn, |conn| seed_all(conn, &input)).context("seeding the database")?;
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
 }

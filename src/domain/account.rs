@@ -8,8 +8,22 @@ use serde::Serialize;
 
 use super::cccd::Cccd;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+/// Who a person is to the portal. Stored as its snake_case name (`users.role`, with a CHECK).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Role {
     Citizen,
     /// Member of one or more agencies; works their queue.
@@ -22,22 +36,11 @@ pub enum Role {
 
 impl Role {
     pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "citizen" => Some(Role::Citizen),
-            "officer" => Some(Role::Officer),
-            "lead" => Some(Role::Lead),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
+        s.parse().ok()
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Citizen => "citizen",
-            Role::Officer => "officer",
-            Role::Lead => "lead",
-            Role::Admin => "admin",
-        }
+        self.into()
     }
 
     /// Staff and administrators must log in with a second factor.
@@ -50,23 +53,79 @@ impl Role {
     }
 }
 
-/// Lower-cased, trimmed address with one `@`, a dotted domain and no spaces.
-pub fn parse_email(raw: &str) -> Option<String> {
-    let email = raw.trim().to_lowercase();
-    let (local, domain) = email.split_once('@')?;
-    let ok = !local.is_empty()
-        && local.len() <= 64
-        && email.len() <= 254
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.contains(char::is_whitespace)
-        && !domain.contains('@')
-        && domain
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-    ok.then_some(email)
+/// What a single-use account link is for. Stored as its name (`account_tokens.purpose`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum TokenPurpose {
+    /// Proves the person reads the address (registration, or a new address from the profile).
+    VerifyEmail,
+    /// "Forgot your password".
+    ResetPassword,
+    /// The first password of staff created by an administrator or the command line.
+    SetPassword,
+    /// "This wasn't me": sent to the old address when the sign-in address changed.
+    RevertEmail,
 }
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Longest accepted email address (RFC 5321 path limit) and local part.
+const EMAIL_MAX: usize = 254;
+const EMAIL_LOCAL_MAX: usize = 64;
+
+/// The one email check of the portal (registration, profile, administrators, the mailer): a
+/// lower-cased, trimmed ASCII address `local@domain` whose local part is a dot-atom and whose
+/// domain has at least two labels of letters, digits and inner hyphens. This is stricter than
+/// RFC 5322 on purpose: every address it accepts can be delivered through SMTP without
+/// quoting or internationalisation (a unit test checks it against the mailer's own parser).
+pub fn parse_email(raw: &str) -> Option<String> {
+    let email = raw.trim().to_ascii_lowercase();
+    if email.len() > EMAIL_MAX || !email.is_ascii() {
+        return None;
+    }
+    let (local, domain) = email.split_once('@')?;
+    let atom_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+    let local_ok = !local.is_empty()
+        && local.len() <= EMAIL_LOCAL_MAX
+        && local
+            .split('.')
+            .all(|a| !a.is_empty() && a.chars().all(atom_char));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+    (local_ok && domain_ok).then_some(email)
+}
+
+/// A one-line text field (names, addresses): spaces collapsed, no control characters (tabs,
+/// new lines, escape codes are refused, not silently stored), at most `max` characters.
+pub fn parse_line(raw: &str, max: usize) -> Result<String, &'static str> {
+    if raw.chars().any(char::is_control) {
+        return Err("err_control_chars");
+    }
+    let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > max {
+        return Err("err_too_long");
+    }
+    Ok(text)
+}
+
+pub const ADDRESS_MAX: usize = 300;
+pub const NAME_MAX: usize = 100;
 
 /// Vietnamese phone numbers: 10 digits starting with 0, or +84 followed by 9 digits.
 pub fn parse_phone(raw: &str) -> Option<String> {
@@ -135,22 +194,32 @@ impl RegistrationForm {
         ward_province: impl Fn(&str) -> Option<String>,
     ) -> Result<NewCitizen, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let full_name = self
-            .full_name
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if full_name.chars().count() < 2 || full_name.chars().count() > 100 {
-            errors.insert("full_name", "err_full_name");
+        let full_name = match parse_line(&self.full_name, NAME_MAX) {
+            Ok(n) if n.chars().count() >= 2 => n,
+            Ok(_) | Err("err_too_long") => {
+                errors.insert("full_name", "err_full_name");
+                String::new()
+            }
+            Err(key) => {
+                errors.insert("full_name", key);
+                String::new()
+            }
+        };
+        let contact = ContactForm {
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            address: self.address.clone(),
         }
-        let email = parse_email(&self.email);
-        if email.is_none() {
-            errors.insert("email", "err_email");
-        }
-        let phone = parse_phone(&self.phone);
-        if phone.is_none() {
-            errors.insert("phone", "err_phone");
-        }
+        .validate();
+        let (email, phone, address) = match contact {
+            Ok(c) => (Some(c.email), Some(c.phone), c.address),
+            Err(e) => {
+                errors.extend(e);
+                (None, None, String::new())
+            }
+        };
+        let email = email.filter(|_| !errors.contains_key("email"));
+        let phone = phone.filter(|_| !errors.contains_key("phone"));
         let born = NaiveDate::parse_from_str(self.date_of_birth.trim(), "%Y-%m-%d")
             .ok()
             .filter(|d| *d <= today && d.year() >= 1900);
@@ -191,10 +260,6 @@ impl RegistrationForm {
                 errors.insert("ward_code", "err_ward");
             }
         }
-        let address = self.address.trim().to_string();
-        if address.chars().count() > 300 {
-            errors.insert("address", "err_address");
-        }
         if self.password != self.password_confirm {
             errors.insert("password_confirm", "err_password_mismatch");
         }
@@ -207,6 +272,60 @@ impl RegistrationForm {
                 date_of_birth,
                 province_code: province.to_string(),
                 ward_code: ward.to_string(),
+                address,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The contact details a person can change on the profile page (the same rules as at
+/// registration: one definition of a good email, phone and address).
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+pub struct ContactForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub address: String,
+}
+
+/// Contact details that passed every check, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub email: String,
+    pub phone: String,
+    pub address: String,
+}
+
+impl ContactForm {
+    /// Every field's error at once, or the normalised values.
+    pub fn validate(&self) -> Result<Contact, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let email = parse_email(&self.email);
+        if email.is_none() {
+            errors.insert("email", "err_email");
+        }
+        let phone = parse_phone(&self.phone);
+        if phone.is_none() {
+            errors.insert("phone", "err_phone");
+        }
+        let address = match parse_line(&self.address, ADDRESS_MAX) {
+            Ok(a) => a,
+            Err("err_too_long") => {
+                errors.insert("address", "err_address");
+                String::new()
+            }
+            Err(key) => {
+                errors.insert("address", key);
+                String::new()
+            }
+        };
+        match (email, phone) {
+            (Some(email), Some(phone)) if errors.is_empty() => Ok(Contact {
+                email,
+                phone,
                 address,
             }),
             _ => Err(errors),
@@ -277,8 +396,32 @@ mod tests {
     #[test]
     fn emails_and_phones() {
         assert_eq!(parse_email("a@b.vn").as_deref(), Some("a@b.vn"));
+        assert_eq!(
+            parse_email(" Tran.Binh+dvc@Mail.Example.VN ").as_deref(),
+            Some("tran.binh+dvc@mail.example.vn")
+        );
         for bad in [
-            "", "a", "a@b", "a b@c.vn", "@b.vn", "a@.vn", "a@b.vn.", "a@@b.vn",
+            "",
+            "a",
+            "a@b",
+            "a b@c.vn",
+            "@b.vn",
+            "a@.vn",
+            "a@b.vn.",
+            "a@@b.vn",
+            "a..b@c.vn",
+            ".a@c.vn",
+            "a.@c.vn",
+            "tên@example.vn",
+            "a@ví-dụ.vn",
+            "a@-b.vn",
+            "a@b-.vn",
+            "a@b.v",
+            "a@b.123",
+            "a\tb@c.vn",
+            "a\u{0}@c.vn",
+            "\"a\"@c.vn",
+            "a(b)@c.vn",
         ] {
             assert_eq!(parse_email(bad), None, "{bad}");
         }
@@ -295,5 +438,50 @@ mod tests {
         f.cccd = "001215123456".into();
         let e = f.validate(today(), &["01"], ward).expect_err("too young");
         assert_eq!(e.get("date_of_birth"), Some(&"err_too_young"));
+    }
+
+    #[test]
+    fn contact_details_refuse_control_characters_and_keep_every_error() {
+        let bad = ContactForm {
+            email: "not an email".into(),
+            phone: "12".into(),
+            address: "12 Hàng Bạc\u{1b}[2J".into(),
+        };
+        let e = bad.validate().expect_err("invalid");
+        assert_eq!(e.get("email"), Some(&"err_email"));
+        assert_eq!(e.get("phone"), Some(&"err_phone"));
+        assert_eq!(e.get("address"), Some(&"err_control_chars"));
+        let long = ContactForm {
+            email: "a@b.vn".into(),
+            phone: "0912345678".into(),
+            address: "x".repeat(301),
+        };
+        assert_eq!(
+            long.validate().expect_err("too long").get("address"),
+            Some(&"err_address")
+        );
+        let ok = ContactForm {
+            email: " A@B.VN".into(),
+            phone: "0912 345 678".into(),
+            address: "  34   Hàng Đào ".into(),
+        }
+        .validate()
+        .expect("valid");
+        assert_eq!(ok.address, "34 Hàng Đào");
+        assert_eq!(ok.email, "a@b.vn");
+    }
+
+    #[test]
+    fn stored_names_round_trip() {
+        use strum::VariantArray;
+        for r in Role::VARIANTS {
+            assert_eq!(Role::parse(r.as_str()), Some(*r));
+        }
+        assert_eq!(Role::parse("superuser"), None);
+        assert_eq!(TokenPurpose::ResetPassword.as_str(), "reset_password");
+        assert_eq!(
+            "revert_email".parse::<TokenPurpose>().ok(),
+            Some(TokenPurpose::RevertEmail)
+        );
     }
 }

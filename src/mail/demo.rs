@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use anyhow::Context;
 use serde::Serialize;
 
@@ -18,7 +18,9 @@ use crate::web::{AppState, HTML, base_context, lang_of, render};
 const MAX_LISTED: usize = 200;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(mailbox).service(message);
+    use actix_web::web::{get, resource};
+    cfg.service(resource("/demo/mailbox").route(get().to(mailbox)))
+        .service(resource("/demo/mailbox/{file}").route(get().to(message)));
 }
 
 #[derive(Debug, Serialize)]
@@ -130,7 +132,6 @@ fn page(
         .body(body))
 }
 
-#[get("/demo/mailbox")]
 async fn mailbox(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
     if !state.settings.demo {
         return Err(AppError::NotFound);
@@ -142,7 +143,6 @@ async fn mailbox(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
     page(&state, &req, &ctx)
 }
 
-#[get("/demo/mailbox/{file}")]
 async fn message(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -89,6 +89,11 @@ mod tests {
         ctx.insert("reset_link", "https://portal.example/reset?token=def&x=1");
         ctx.insert("until", "10:30 26/11/2026");
         ctx.insert("new_email", "moi@example.vn");
+        ctx.insert(
+            "revert_link",
+            "https://portal.example/account/email/revert?token=g&x=1",
+        );
+        ctx.insert("days", &14);
         ctx
     }
 
@@ -130,6 +135,7 @@ mod tests {
             ("reset_password", "link"),
             ("set_password", "link"),
             ("account_locked", "reset_link"),
+            ("email_changed", "revert_link"),
         ] {
             for lang in Lang::ALL {
                 let email = render(&tera, lang, name, &ctx).expect("renders");

@@ -140,7 +140,7 @@ mod tests {
             subject: "Xác nhận địa chỉ email".into(),
             text_body: "Xin chào Nguyễn Văn A\n".into(),
             html_body: "<p>Xin chào</p>\n".into(),
-            status: "pending".into(),
+            status: crate::db::outbox::OutboxStatus::Pending,
             attempts: 1,
             next_attempt_at: t,
             locked_until: Some(t),

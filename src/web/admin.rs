@@ -2,12 +2,13 @@
 //! outbox. Every handler takes `AdminUser`, so the check is on the server, per route.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::auth::AdminUser;
 use super::{AppState, base_context, lang_of, render, with_db};
-use crate::db::{self, users};
+use crate::db;
+use crate::domain::audit::AuditEvent;
 use crate::error::AppError;
 
 fn html(body: String) -> HttpResponse {
@@ -17,14 +18,16 @@ fn html(body: String) -> HttpResponse {
         .body(body)
 }
 
-#[get("/admin")]
 pub async fn index(
     state: web::Data<AppState>,
     req: HttpRequest,
     _admin: AdminUser,
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(&req);
-    let stats = with_db(&state, |conn| Ok(db::outbox::stats(conn)?)).await?;
+    let stats = with_db(&state, "read outbox counts", |conn| {
+        Ok(db::outbox::stats(conn)?)
+    })
+    .await?;
     let mut ctx = base_context(&state, &req, lang);
     ctx.insert("stats", &stats);
     Ok(html(render(&state, "admin/index.html", &ctx)?))
@@ -46,7 +49,6 @@ struct AuditView {
     detail: String,
 }
 
-#[get("/admin/audit")]
 pub async fn audit(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -64,25 +66,27 @@ pub async fn audit(
         .clone()
         .map(|e| e.trim().chars().take(100).collect::<String>())
         .filter(|e| !e.is_empty());
-    let (e2, t2) = (event.clone(), text.clone());
-    let rows = with_db(&state, move |conn| {
-        Ok(users::search_audit(
-            conn,
-            e2.as_deref(),
-            t2.as_deref(),
-            200,
-        )?)
-    })
-    .await?;
+    // An event name the log does not know matches nothing rather than everything.
+    let kind = event.as_deref().map(AuditEvent::parse);
+    let t2 = text.clone();
+    let rows = match kind {
+        Some(None) => Vec::new(),
+        Some(Some(_)) | None => {
+            with_db(&state, "search the audit log", move |conn| {
+                Ok(db::audit::search(conn, kind.flatten(), t2.as_deref(), 200)?)
+            })
+            .await?
+        }
+    };
     let rows: Vec<AuditView> = rows
         .into_iter()
-        .map(|(_, at, actor_id, event, subject, ip, detail)| AuditView {
-            at: at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            actor_id,
-            event,
-            subject,
-            ip,
-            detail,
+        .map(|r| AuditView {
+            at: r.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            actor_id: r.actor_id,
+            event: r.event.as_str().to_string(),
+            subject: r.subject,
+            ip: r.ip,
+            detail: r.detail,
         })
         .collect();
     let mut ctx = base_context(&state, &req, lang);
@@ -92,14 +96,13 @@ pub async fn audit(
     Ok(html(render(&state, "admin/audit.html", &ctx)?))
 }
 
-#[get("/admin/outbox")]
 pub async fn outbox(
     state: web::Data<AppState>,
     req: HttpRequest,
     _admin: AdminUser,
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(&req);
-    let (stats, recent) = with_db(&state, |conn| {
+    let (stats, recent) = with_db(&state, "read the outbox", |conn| {
         Ok((db::outbox::stats(conn)?, db::outbox::recent(conn, 100)?))
     })
     .await?;

@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1` for the public catalogue, described by an OpenAPI document
 //! generated from these handlers (utoipa) and served at `/api/v1/openapi.json`.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -66,8 +66,7 @@ fn list_body(state: &AppState, raw: &RawFilter) -> Result<String, AppError> {
 /// List and filter services; with `q`, a Vietnamese-aware search (accents optional, one typo per
 /// word tolerated, procedure codes, everyday phrasing).
 #[utoipa::path(get, path = "/api/v1/services", params(RawFilter), tag = "catalogue",
-    responses((status = 200, body = ServiceList), (status = 400, body = Problem)))]
-#[get("/services")]
+    responses((status = 200, body = ServiceList), (status = 400, description = "The query cannot be read (e.g. a repeated parameter)", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_services(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -77,8 +76,7 @@ pub async fn list_services(
 
 /// Search services (the same as `/services` with `q`, ranked by relevance).
 #[utoipa::path(get, path = "/api/v1/search", params(RawFilter), tag = "catalogue",
-    responses((status = 200, body = ServiceList), (status = 400, body = Problem)))]
-#[get("/search")]
+    responses((status = 200, body = ServiceList), (status = 400, description = "The query cannot be read (e.g. a repeated parameter)", body = Problem, content_type = "application/problem+json")))]
 pub async fn search(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -89,8 +87,7 @@ pub async fn search(
 /// One service's full record.
 #[utoipa::path(get, path = "/api/v1/services/{code}", tag = "catalogue",
     params(("code" = String, Path, description = "Procedure code, e.g. 1.001193")),
-    responses((status = 200, body = ServiceDetail), (status = 404, body = Problem)))]
-#[get("/services/{code}")]
+    responses((status = 200, body = ServiceDetail), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
 pub async fn service_detail(
     state: web::Data<AppState>,
     code: web::Path<String>,
@@ -99,7 +96,7 @@ pub async fn service_detail(
     if state.catalogue().by_code(&code).is_none() {
         return Err(AppError::NotFound);
     }
-    let detail = with_db(&state, move |conn| {
+    let detail = with_db(&state, "load a service record", move |conn| {
         Ok(db::catalogue::load_detail(conn, &code)?)
     })
     .await?;
@@ -110,14 +107,12 @@ pub async fn service_detail(
 
 /// Fields (lĩnh vực) with the number of services in each.
 #[utoipa::path(get, path = "/api/v1/fields", tag = "catalogue", responses((status = 200, body = Vec<FacetCount>)))]
-#[get("/fields")]
 pub async fn fields(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(&state.catalogue().fields)
 }
 
 /// Ministries and implementing agencies with their service counts.
 #[utoipa::path(get, path = "/api/v1/agencies", tag = "catalogue", responses((status = 200, body = AgencyList)))]
-#[get("/agencies")]
 pub async fn agencies(state: web::Data<AppState>) -> HttpResponse {
     let cat = state.catalogue();
     HttpResponse::Ok().json(AgencyList {
@@ -129,23 +124,24 @@ pub async fn agencies(state: web::Data<AppState>) -> HttpResponse {
 /// The 34 provinces and municipalities.
 #[utoipa::path(get, path = "/api/v1/provinces", tag = "administrative units",
     responses((status = 200, body = Vec<UnitInfo>)))]
-#[get("/provinces")]
 pub async fn provinces(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let list = with_db(&state, |conn| Ok(db::catalogue::list_provinces(conn)?)).await?;
+    let list = with_db(&state, "list provinces", |conn| {
+        Ok(db::catalogue::list_provinces(conn)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
 /// The wards, communes and special zones of one province.
 #[utoipa::path(get, path = "/api/v1/provinces/{code}/wards", tag = "administrative units",
     params(("code" = String, Path, description = "Province code, e.g. 01")),
-    responses((status = 200, body = Vec<UnitInfo>), (status = 404, body = Problem)))]
-#[get("/provinces/{code}/wards")]
+    responses((status = 200, body = Vec<UnitInfo>), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
 pub async fn wards(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
-    let list = with_db(&state, move |conn| {
+    let list = with_db(&state, "list wards", move |conn| {
         Ok(db::catalogue::list_wards(conn, &code)?)
     })
     .await?;
@@ -165,13 +161,12 @@ pub struct Me {
 /// the account page). API clients never use cookies.
 #[utoipa::path(get, path = "/api/v1/me", tag = "account",
     security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = Problem)))]
-#[get("/me")]
+    responses((status = 200, body = Me), (status = 401, description = "No bearer token, or an unknown or revoked one", body = Problem, content_type = "application/problem+json")))]
 pub async fn me(super::auth::ApiUser(user): super::auth::ApiUser) -> HttpResponse {
     HttpResponse::Ok().json(Me {
         full_name: user.full_name,
         email: user.email,
-        role: user.role,
+        role: user.role.as_str().to_string(),
     })
 }
 
@@ -226,22 +221,6 @@ impl utoipa::Modify for BearerScheme {
 )]
 pub struct ApiDoc;
 
-#[get("/openapi.json")]
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
-}
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .service(list_services)
-            .service(search)
-            .service(service_detail)
-            .service(fields)
-            .service(agencies)
-            .service(provinces)
-            .service(wards)
-            .service(openapi_json)
-            .service(me),
-    );
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, web};
 use anyhow::{Context, Result};
 
 pub struct Assets {
@@ -39,7 +39,6 @@ impl Assets {
     }
 }
 
-#[get("/assets/{name}")]
 pub async fn asset(assets: web::Data<Assets>, name: web::Path<String>) -> HttpResponse {
     match assets.files.get(name.as_str()) {
         Some((ct, bytes)) => HttpResponse::Ok()

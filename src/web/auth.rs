@@ -1,6 +1,7 @@
 //! Who is asking: server-side sessions (an opaque random id in a cookie; only its hash is
 //! stored), idle and absolute timeouts, extractors that require a login or a role, and CSRF
-//! protection (a double-submit token on every state-changing form plus an Origin check).
+//! protection: every state-changing form carries a token bound to the session (or, before
+//! login, to a pre-session cookie that login replaces), plus an Origin check.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,13 +12,18 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::{Duration, Utc};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::{AppState, with_db};
-use crate::db::users::{self, User};
+use crate::db::users::User;
+use crate::db::{api_tokens, sessions};
 use crate::domain::account::Role;
 use crate::error::AppError;
 use crate::security::tokens::{hash_token, random_token, same_secret};
 
+/// Cookie names over plain HTTP (local runs, tests). Under https the names carry the
+/// `__Host-` prefix: the browser then only accepts them Secure, from this host, for path `/`, so
+/// a neighbouring subdomain cannot plant one.
 pub const SESSION_COOKIE: &str = "sid";
 pub const CSRF_COOKIE: &str = "csrf";
 pub const CSRF_FIELD: &str = "_csrf";
@@ -54,18 +60,53 @@ pub fn secure_cookies(state: &AppState) -> bool {
     state.settings.public_url.starts_with("https://")
 }
 
+/// The session cookie's name for this deployment (see [`SESSION_COOKIE`]).
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-sid" } else { SESSION_COOKIE }
+}
+
+/// The pre-session CSRF cookie's name for this deployment.
+pub fn csrf_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-csrf" } else { CSRF_COOKIE }
+}
+
+fn state_of(req: &HttpRequest) -> Option<web::Data<AppState>> {
+    req.app_data::<web::Data<AppState>>().cloned()
+}
+
+/// The session token the visitor's browser sent, if any.
+pub fn session_token(req: &HttpRequest) -> Option<String> {
+    let secure = state_of(req).is_some_and(|s| secure_cookies(&s));
+    req.cookie(session_cookie_name(secure))
+        .map(|c| c.value().to_string())
+        .filter(|t| !t.is_empty())
+}
+
 pub fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, token.to_string())
+    let secure = secure_cookies(state);
+    Cookie::build(session_cookie_name(secure), token.to_string())
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(secure_cookies(state))
+        .secure(secure)
         .max_age(CookieDuration::hours(ABSOLUTE_TIMEOUT_HOURS))
         .finish()
 }
 
 pub fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
     let mut c = session_cookie(state, "");
+    c.make_removal();
+    c
+}
+
+/// Removes the pre-session CSRF cookie (at login: the session's own token replaces it, so a
+/// value planted before login is worthless after).
+pub fn clear_csrf_cookie(state: &AppState) -> Cookie<'static> {
+    let secure = secure_cookies(state);
+    let mut c = Cookie::build(csrf_cookie_name(secure), "")
+        .path("/")
+        .secure(secure)
+        .finish();
     c.make_removal();
     c
 }
@@ -79,27 +120,23 @@ pub async fn current_user(
     if let Some(found) = req.extensions().get::<Option<SessionUser>>() {
         return Ok(found.clone());
     }
-    let Some(token) = req
-        .cookie(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|t| !t.is_empty())
-    else {
+    let Some(token) = session_token(req) else {
         return Ok(None);
     };
     let hash = hash_token(&token);
     let now = Utc::now().naive_utc();
-    let found = with_db(state, move |conn| {
-        let Some((session, user)) = users::find_session(conn, &hash)? else {
+    let found = with_db(state, "resolve the session", move |conn| {
+        let Some((session, user)) = sessions::find_with_user(conn, &hash)? else {
             return Ok(None);
         };
         if session.expires_at <= now
             || session.last_seen_at + Duration::minutes(IDLE_TIMEOUT_MINUTES) <= now
         {
-            users::delete_session(conn, &hash)?;
+            sessions::delete(conn, &hash)?;
             return Ok(None);
         }
         if session.last_seen_at + Duration::seconds(TOUCH_EVERY_SECONDS) <= now {
-            users::touch_session(conn, &hash, now)?;
+            sessions::touch(conn, &hash, now)?;
         }
         let mfa_ok = session.mfa_ok || !user.role().requires_two_factor();
         Ok(Some(SessionUser {
@@ -111,6 +148,9 @@ pub async fn current_user(
     .await?;
     req.extensions_mut().insert(found.clone());
     if let Some(s) = &found {
+        if let Some(span) = req.extensions().get::<tracing_actix_web::RootSpan>() {
+            span.record("user_id", s.user.id);
+        }
         req.extensions_mut().insert(Viewer {
             name: s.user.full_name.clone(),
             role: s.role(),
@@ -189,14 +229,12 @@ impl FromRequest for ApiUser {
                 .headers()
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(|t| t.trim().to_string())
-                .filter(|t| !t.is_empty())
+                .and_then(bearer_token)
                 .ok_or(AppError::Unauthorized)?;
-            let hash = hash_token(&token);
+            let hash = hash_token(token);
             let now = Utc::now().naive_utc();
-            let user = with_db(&state, move |conn| {
-                Ok(users::api_token_user(conn, &hash, now)?)
+            let user = with_db(&state, "resolve the API token", move |conn| {
+                Ok(api_tokens::owner(conn, &hash, now)?)
             })
             .await?;
             match user {
@@ -208,29 +246,58 @@ impl FromRequest for ApiUser {
     }
 }
 
-/// The CSRF token for this visitor, and the cookie to set when it is new.
+/// The token in `Authorization: Bearer <token>`; the scheme name is case-insensitive
+/// (RFC 9110 §11.1), the token is not.
+pub fn bearer_token(header_value: &str) -> Option<&str> {
+    let (scheme, token) = header_value.trim().split_once(char::is_whitespace)?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+        .then_some(token)
+}
+
+/// The CSRF token of a session: derived from the session token, which only the person's browser
+/// holds (HttpOnly), so another site can neither read nor forge it, and it changes at every
+/// login with the session.
+fn session_csrf(session_token: &str) -> String {
+    let digest = Sha256::digest(format!("csrf\0{session_token}").as_bytes());
+    data_encoding::BASE64URL_NOPAD.encode(&digest)
+}
+
+/// The CSRF token forms must carry for this visitor, and the pre-session cookie to set when the
+/// visitor has neither a session nor that cookie yet.
 pub fn csrf_token(state: &AppState, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
-    if let Some(c) = req.cookie(CSRF_COOKIE).filter(|c| c.value().len() == 43) {
+    if let Some(sid) = session_token(req) {
+        return (session_csrf(&sid), None);
+    }
+    let secure = secure_cookies(state);
+    let name = csrf_cookie_name(secure);
+    if let Some(c) = req.cookie(name).filter(|c| c.value().len() == 43) {
         return (c.value().to_string(), None);
     }
     let token = random_token();
-    let cookie = Cookie::build(CSRF_COOKIE, token.clone())
+    let cookie = Cookie::build(name, token.clone())
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(secure_cookies(state))
+        .secure(secure)
         .finish();
     (token, Some(cookie))
 }
 
 /// Refuses a state-changing request that does not carry this visitor's token, or that comes
-/// from another site (Origin, else Referer, must name this host).
+/// from another site (Origin, else Referer, must name this host). With a session, only the
+/// session's token is accepted: a planted pre-session cookie is no help.
 pub fn check_csrf(req: &HttpRequest, submitted: &str) -> Result<(), AppError> {
-    let cookie = req
-        .cookie(CSRF_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
-    if cookie.is_empty() || !same_secret(&cookie, submitted) {
+    let expected = match session_token(req) {
+        Some(sid) => session_csrf(&sid),
+        None => {
+            let secure = state_of(req).is_some_and(|s| secure_cookies(&s));
+            req.cookie(csrf_cookie_name(secure))
+                .map(|c| c.value().to_string())
+                .unwrap_or_default()
+        }
+    };
+    if expected.is_empty() || !same_secret(&expected, submitted) {
         return Err(AppError::Csrf);
     }
     let host = req.connection_info().host().to_string();
@@ -261,4 +328,29 @@ pub fn client_ip(req: &HttpRequest) -> String {
     req.peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_the_token_is_not_altered() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER   aBc "), Some("aBc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer"), None);
+        assert_eq!(bearer_token("Bearer a b"), None);
+    }
+
+    #[test]
+    fn session_tokens_differ_per_session_and_look_like_random_tokens() {
+        let (a, b) = (session_csrf("one"), session_csrf("two"));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(session_cookie_name(true), "__Host-sid");
+        assert_eq!(csrf_cookie_name(true), "__Host-csrf");
+        assert_eq!(csrf_cookie_name(false), "csrf");
+    }
 }

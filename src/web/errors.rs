@@ -16,6 +16,7 @@ fn default_key(status: StatusCode) -> &'static str {
         StatusCode::NOT_FOUND => "error_not_found",
         StatusCode::METHOD_NOT_ALLOWED => "error_method",
         StatusCode::PAYLOAD_TOO_LARGE | StatusCode::URI_TOO_LONG => "error_too_large",
+        StatusCode::REQUEST_TIMEOUT => "error_timeout",
         StatusCode::SERVICE_UNAVAILABLE => "error_unavailable",
         s if s.is_client_error() => "error_bad_request",
         _ => "error_internal",
@@ -44,11 +45,15 @@ pub fn render_error<B: MessageBody + 'static>(
     }
     let key = marked.unwrap_or_else(|| default_key(status));
     // Headers that belong to the error's meaning survive the re-rendering.
-    let kept: Vec<(header::HeaderName, header::HeaderValue)> =
-        [header::RETRY_AFTER, header::WWW_AUTHENTICATE]
-            .into_iter()
-            .filter_map(|name| res.headers().get(&name).cloned().map(|v| (name, v)))
-            .collect();
+    let kept: Vec<(header::HeaderName, header::HeaderValue)> = [
+        header::RETRY_AFTER,
+        header::WWW_AUTHENTICATE,
+        header::ALLOW,
+        header::CONNECTION,
+    ]
+    .into_iter()
+    .filter_map(|name| res.headers().get(&name).cloned().map(|v| (name, v)))
+    .collect();
     let (req, _) = res.into_parts();
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         let res = ServiceResponse::new(req, HttpResponse::build(status).body(key));

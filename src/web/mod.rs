@@ -7,7 +7,11 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod errors;
+pub mod flash;
+pub mod protocol;
 pub mod public;
+pub mod redirect;
+pub mod routes;
 pub mod twofactor;
 pub mod view;
 
@@ -175,11 +179,8 @@ pub fn base_context(state: &AppState, req: &HttpRequest, lang: Lang) -> tera::Co
     ctx.insert("path", req.path());
     if let Some(viewer) = req.extensions().get::<auth::Viewer>() {
         ctx.insert("viewer", viewer);
-        let csrf = req
-            .cookie(auth::CSRF_COOKIE)
-            .map(|c| c.value().to_string())
-            .unwrap_or_default();
-        ctx.insert("header_csrf", &csrf);
+        // The header's logout form: a signed-in visitor's token comes from the session.
+        ctx.insert("header_csrf", &auth::csrf_token(state, req).0);
     }
     ctx
 }
@@ -193,6 +194,13 @@ pub fn render(state: &AppState, template: &str, ctx: &tera::Context) -> Result<S
 
 fn cache_key(req: &HttpRequest) -> String {
     format!("{}?{}", req.path(), req.query_string())
+}
+
+/// Whether the request carries a session cookie. Such a request is never answered from the
+/// shared cache, even before (or without) the session being resolved: the page may show the
+/// person's name, and a shared copy must never reach them or come from them.
+fn carries_session(req: &HttpRequest) -> bool {
+    auth::session_token(req).is_some()
 }
 
 fn respond(page: &CachedPage, req: &HttpRequest, lang: Lang) -> HttpResponse {
@@ -210,19 +218,19 @@ fn respond(page: &CachedPage, req: &HttpRequest, lang: Lang) -> HttpResponse {
         .insert_header((header::ETAG, page.etag.clone()))
         .insert_header((header::CACHE_CONTROL, "public, max-age=0, must-revalidate"))
         .insert_header((header::VARY, "Cookie, Accept-Language"))
-        .insert_header((header::CONTENT_LANGUAGE, lang.code()));
+        .insert_header((header::CONTENT_LANGUAGE, lang.code()))
+        // A 304 names the type too, so a client that revalidates knows what it keeps.
+        .content_type(page.content_type);
     if etag_matches {
         builder.finish()
     } else {
-        builder
-            .content_type("text/html; charset=utf-8")
-            .body(page.body.clone())
+        builder.body(page.body.clone())
     }
 }
 
 /// The cached response for this page, if the current catalogue version rendered it already.
 pub fn cache_hit(state: &AppState, req: &HttpRequest, lang: Lang) -> Option<HttpResponse> {
-    if req.extensions().get::<auth::Viewer>().is_some() {
+    if carries_session(req) || req.extensions().get::<auth::Viewer>().is_some() {
         return None;
     }
     let version = state.catalogue().version;
@@ -242,7 +250,7 @@ pub fn cached_page<F>(
 where
     F: FnOnce() -> Result<String, AppError>,
 {
-    cached_response(state, req, lang, HTML, render_page)
+    cached_response(state, req, lang, HTML, true, render_page)
 }
 
 /// The same cache for API answers, which do not depend on the language.
@@ -254,7 +262,8 @@ pub fn cached_json<F>(
 where
     F: FnOnce() -> Result<String, AppError>,
 {
-    cached_response(state, req, Lang::Vi, JSON, make_body)
+    // API clients authenticate with bearer tokens, never cookies: a cookie changes nothing here.
+    cached_response(state, req, Lang::Vi, JSON, false, make_body)
 }
 
 fn cached_response<F>(
@@ -262,13 +271,16 @@ fn cached_response<F>(
     req: &HttpRequest,
     lang: Lang,
     content_type: &'static str,
+    personal_with_session: bool,
     make_body: F,
 ) -> Result<HttpResponse, AppError>
 where
     F: FnOnce() -> Result<String, AppError>,
 {
     // A logged-in visitor sees their name in the header: their pages are not shared.
-    if req.extensions().get::<auth::Viewer>().is_some() {
+    let personal = req.extensions().get::<auth::Viewer>().is_some()
+        || (personal_with_session && carries_session(req));
+    if personal {
         let body = make_body()?;
         return Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "private, no-store"))
@@ -285,8 +297,14 @@ where
     Ok(respond(&page, req, lang))
 }
 
-/// Runs a database closure on the blocking pool with a pooled connection.
-pub async fn with_db<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, AppError>
+/// Runs a database closure on the blocking pool with a pooled connection. `op` names the use
+/// case in the user's terms ("log in", "claim outbox rows"): an internal error carries it, so a
+/// 500 in the log says what failed without a debugger.
+pub async fn with_db<T, F>(
+    state: &web::Data<AppState>,
+    op: &'static str,
+    f: F,
+) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: FnOnce(&mut db::DbConnection) -> Result<T, AppError> + Send + 'static,
@@ -297,4 +315,5 @@ where
         f(&mut conn)
     })
     .await?
+    .map_err(|e| e.context(op))
 }

@@ -2,11 +2,11 @@
 //! language switch, and the health probes.
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::auth::current_user;
+use super::redirect::{safe_next, see_other};
 use super::view::{self, channel_key, class_key, fee_text, list_rows, tier_key, time_text};
 use super::{
     AppState, LANG_COOKIE, base_context, cache_hit, cached_page, lang_of, render, with_db,
@@ -32,7 +32,6 @@ struct LevelStat {
     desc: String,
 }
 
-#[get("/")]
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
     current_user(&state, &req).await?;
     let lang = lang_of(&req);
@@ -109,11 +108,11 @@ fn page_links(filter: &Filter, page: usize, pages: usize) -> Vec<PageLink> {
         .collect()
 }
 
-#[get("/services")]
 pub async fn catalogue(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    current_user(&state, &req).await?;
     let lang = lang_of(&req);
     let raw = parse_raw_filter(req.query_string())?;
     cached_page(&state, &req, lang, || {
@@ -289,7 +288,6 @@ struct ChannelView {
     fee_note: String,
 }
 
-#[get("/services/{code}")]
 pub async fn service(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -306,7 +304,7 @@ pub async fn service(
     if let Some(res) = cache_hit(&state, &req, lang) {
         return Ok(res);
     }
-    let detail = with_db(&state, move |conn| {
+    let detail = with_db(&state, "load a service record", move |conn| {
         Ok(db::catalogue::load_detail(conn, &code)?)
     })
     .await?;
@@ -376,22 +374,6 @@ pub struct LangQuery {
     next: Option<String>,
 }
 
-/// Only same-site paths are followed, so the switch cannot be used as an open redirect.
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.contains(['\r', '\n']) =>
-        {
-            n
-        }
-        _ => "/",
-    }
-}
-
-#[get("/lang/{lang}")]
 pub async fn switch_lang(
     path: web::Path<String>,
     query: web::Query<LangQuery>,
@@ -403,20 +385,19 @@ pub async fn switch_lang(
         .same_site(SameSite::Lax)
         .http_only(true)
         .finish();
-    Ok(HttpResponse::SeeOther()
-        .cookie(cookie)
-        .insert_header((header::LOCATION, safe_next(query.next.as_deref())))
-        .finish())
+    // Only same-site paths are followed, so the switch cannot be used as an open redirect.
+    let mut res = see_other(&safe_next(query.next.as_deref(), "/"));
+    res.add_cookie(&cookie)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(res)
 }
 
-#[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-#[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match with_db(&state, |conn| Ok(db::ping(conn)?)).await {
+    match with_db(&state, "ping the database", |conn| Ok(db::ping(conn)?)).await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
@@ -424,19 +405,5 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                 .content_type("text/plain")
                 .body("database unreachable")
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_must_stay_on_site() {
-        assert_eq!(safe_next(Some("/services?q=a")), "/services?q=a");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(Some("/\\evil")), "/");
-        assert_eq!(safe_next(None), "/");
     }
 }

@@ -2,15 +2,17 @@
 //! authenticator app (TOTP, RFC 6238) at first login with single-use recovery codes shown once,
 //! then a code — or a recovery code — at every login.
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::account::safe_next;
 use super::auth::{SessionUser, check_csrf, client_ip, current_user, session_cookie};
-use super::{AppState, lang_of, with_db};
-use crate::db::{self, users};
+use super::redirect::see_other;
+use super::{AppState, flash, lang_of, with_db};
+use crate::db::audit::{self, Entry};
+use crate::db::{self, second_factor, sessions};
+use crate::domain::audit::AuditEvent;
 use crate::error::AppError;
 use crate::security::tokens::{hash_token, random_token};
 use crate::security::{recovery, totp};
@@ -18,6 +20,9 @@ use crate::security::{recovery, totp};
 const ISSUER: &str = "Cong Dich vu cong";
 /// Wrong codes per account in the rate-limit window before 429.
 const CODE_ATTEMPTS: i32 = 10;
+/// The page that shows fresh recovery codes once, and the flash cookie that carries them there.
+const CODES_PATH: &str = "/login/2fa/codes";
+const CODES_FLASH: &str = "recovery_codes";
 
 async fn pending_user(
     state: &web::Data<AppState>,
@@ -33,36 +38,33 @@ fn show(
     state: &AppState,
     req: &HttpRequest,
     template: &str,
-    status: u16,
+    status: StatusCode,
     f: impl FnOnce(&mut tera::Context),
 ) -> Result<HttpResponse, AppError> {
     super::account::page(state, req, lang_of(req), template, status, f)
 }
 
-#[get("/login/2fa")]
 pub async fn second_factor_form(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let s = pending_user(&state, &req).await?;
     if s.mfa_ok {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/account"))
-            .finish());
+        return Ok(see_other("/account"));
     }
     if s.user.totp_enabled_at.is_some() {
-        return show(&state, &req, "account/2fa.html", 200, |ctx| {
+        return show(&state, &req, "account/2fa.html", StatusCode::OK, |ctx| {
             ctx.insert("error", &None::<String>)
         });
     }
     // First login: a new secret, kept pending until a code from the app proves it was set up.
     let secret = totp::generate_secret();
     let (id, stored) = (s.user.id, secret.clone());
-    with_db(&state, move |conn| {
-        Ok(users::set_pending_totp(conn, id, &stored)?)
+    with_db(&state, "store a pending second factor", move |conn| {
+        Ok(second_factor::set_pending(conn, id, &stored)?)
     })
     .await?;
-    enrol_page(&state, &req, &s, &secret, None, 200)
+    enrol_page(&state, &req, &s, &secret, None, StatusCode::OK)
 }
 
 fn enrol_page(
@@ -71,7 +73,7 @@ fn enrol_page(
     s: &SessionUser,
     secret: &str,
     error: Option<&str>,
-    status: u16,
+    status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(req);
     let grouped: Vec<String> = secret
@@ -103,12 +105,9 @@ fn secret_for(s: &SessionUser, enrolled: bool) -> Option<String> {
 }
 
 fn back_to_second_factor() -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/login/2fa"))
-        .finish()
+    see_other("/login/2fa")
 }
 
-#[post("/login/2fa/enrol")]
 pub async fn enrol(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -121,7 +120,8 @@ pub async fn enrol(
     };
     let now = Utc::now();
     let Some(step) = totp::verify(&secret, &body.code, now.timestamp(), None) else {
-        return enrol_page(&state, &req, &s, &secret, Some("totp_wrong"), 422);
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return enrol_page(&state, &req, &s, &secret, Some("totp_wrong"), status);
     };
     let codes = recovery::generate(recovery::DEFAULT_COUNT);
     let hashes: Vec<String> = codes.iter().map(|c| recovery::hash_code(c)).collect();
@@ -133,34 +133,56 @@ pub async fn enrol(
         client_ip(&req),
         s.user.email.clone(),
     );
-    with_db(&state, move |conn| {
+    with_db(&state, "enable the second factor", move |conn| {
         db::transaction(conn, |conn| {
             let t = now.naive_utc();
-            users::enable_totp(conn, id, step, &hashes, t)?;
-            users::upgrade_session(conn, &old, &new)?;
-            users::audit(conn, Some(id), "2fa_enrolled", &email, &ip, "", t)?;
-            users::audit(
-                conn,
-                Some(id),
-                "login",
-                &email,
-                &ip,
-                "second factor enrolled",
-                t,
-            )?;
+            second_factor::enable(conn, id, step, &hashes, t)?;
+            sessions::upgrade(conn, &old, &new)?;
+            let e = Entry::new(Some(id), AuditEvent::TwoFactorEnrolled, &email, &ip, t);
+            audit::record(conn, &e)?;
+            let e = Entry::new(Some(id), AuditEvent::Login, &email, &ip, t)
+                .detail("second factor enrolled");
+            audit::record(conn, &e)?;
             Ok(())
         })
     })
     .await?;
-    let mut res = show(&state, &req, "account/2fa_codes.html", 200, |ctx| {
-        ctx.insert("codes", &codes)
-    })?;
+    // Post/redirect/get: the codes go to the page that shows them once.
+    let mut res = see_other(CODES_PATH);
     res.add_cookie(&session_cookie(&state, &new_token))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    res.add_cookie(&flash::set(
+        &state,
+        CODES_FLASH,
+        &codes.join(","),
+        CODES_PATH,
+    ))
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(res)
+}
+
+/// The recovery codes, shown once right after enrolment.
+pub async fn recovery_codes(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let s = pending_user(&state, &req).await?;
+    let Some((codes, clear)) = flash::take(&state, &req, CODES_FLASH, CODES_PATH) else {
+        return Ok(see_other(if s.mfa_ok { "/account" } else { "/login/2fa" }));
+    };
+    let codes: Vec<&str> = codes.split(',').filter(|c| !c.is_empty()).collect();
+    let mut res = show(
+        &state,
+        &req,
+        "account/2fa_codes.html",
+        StatusCode::OK,
+        |ctx| ctx.insert("codes", &codes),
+    )?;
+    res.add_cookie(&clear)
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok(res)
 }
 
-#[post("/login/2fa")]
 pub async fn verify(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -183,37 +205,39 @@ pub async fn verify(
         s.user.email.clone(),
         s.user.totp_last_step,
     );
-    let accepted = with_db(&state, move |conn| {
+    let accepted = with_db(&state, "check a second-factor code", move |conn| {
         let t = now.naive_utc();
-        let (count, until) =
-            users::hit_rate_limit(conn, &format!("2fa:{id}"), Duration::minutes(15), t)?;
-        if count > CODE_ATTEMPTS {
-            return Err(AppError::RateLimited(
-                "error_rate_limited",
-                (until - t).num_seconds().max(1) as u64,
-            ));
-        }
+        super::account::limit(
+            conn,
+            &format!("2fa:{id}"),
+            CODE_ATTEMPTS,
+            Duration::minutes(15),
+        )?;
         db::transaction(conn, |conn| {
             let how = if recovery::looks_like_code(&typed) {
-                users::use_recovery_code(conn, id, &recovery::hash_code(&typed), t)?
+                second_factor::use_recovery_code(conn, id, &recovery::hash_code(&typed), t)?
                     .then_some("recovery code")
             } else if let Some(step) = totp::verify(&secret, &typed, now.timestamp(), last) {
-                users::set_totp_step(conn, id, step)?;
+                second_factor::set_step(conn, id, step)?;
                 Some("authenticator code")
             } else {
                 None
             };
             match how {
                 Some(how) => {
-                    users::upgrade_session(conn, &old, &new)?;
-                    users::audit(conn, Some(id), "login", &email, &ip, how, t)?;
+                    sessions::upgrade(conn, &old, &new)?;
+                    let e = Entry::new(Some(id), AuditEvent::Login, &email, &ip, t).detail(how);
+                    audit::record(conn, &e)?;
                     if how == "recovery code" {
-                        users::audit(conn, Some(id), "2fa_recovery_used", &email, &ip, "", t)?;
+                        let e =
+                            Entry::new(Some(id), AuditEvent::TwoFactorRecoveryUsed, &email, &ip, t);
+                        audit::record(conn, &e)?;
                     }
                     Ok(true)
                 }
                 None => {
-                    users::audit(conn, Some(id), "2fa_failed", &email, &ip, "", t)?;
+                    let e = Entry::new(Some(id), AuditEvent::TwoFactorFailed, &email, &ip, t);
+                    audit::record(conn, &e)?;
                     Ok(false)
                 }
             }
@@ -222,20 +246,21 @@ pub async fn verify(
     .await?;
     if !accepted {
         let message = state.messages.text(lang, "totp_wrong").to_string();
-        return show(&state, &req, "account/2fa.html", 401, |ctx| {
-            ctx.insert("error", &Some(message))
-        });
+        return show(
+            &state,
+            &req,
+            "account/2fa.html",
+            StatusCode::UNAUTHORIZED,
+            |ctx| ctx.insert("error", &Some(message)),
+        );
     }
-    let target = safe_next(
-        None,
-        if s.role() == crate::domain::account::Role::Admin {
-            "/admin"
-        } else {
-            "/account"
-        },
-    );
-    Ok(HttpResponse::SeeOther()
-        .cookie(session_cookie(&state, &new_token))
-        .insert_header((header::LOCATION, target))
-        .finish())
+    let target = if s.role() == crate::domain::account::Role::Admin {
+        "/admin"
+    } else {
+        "/account"
+    };
+    let mut res = see_other(target);
+    res.add_cookie(&session_cookie(&state, &new_token))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(res)
 }

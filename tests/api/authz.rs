@@ -59,8 +59,14 @@ async fn enrol(app: &TestApp, http: &reqwest::Client, email: &str) -> (String, V
         .send()
         .await
         .expect("post");
-    assert_eq!(res.status().as_u16(), 200);
-    let html = res.text().await.expect("body");
+    assert_eq!(res.status().as_u16(), 303, "post/redirect/get");
+    let html = body_as(app, http, "/login/2fa/codes").await;
+    // Shown once: a second look has them no more.
+    assert!(
+        !body_as(app, http, "/login/2fa/codes")
+            .await
+            .contains("<li><code>")
+    );
     let codes: Vec<String> = html
         .split("<li><code>")
         .skip(1)
@@ -226,6 +232,7 @@ async fn the_first_administrator_is_bootstrapped_with_a_one_time_link() {
 async fn demo_mode_lists_an_account_for_every_role() {
     let mut settings = test_settings(fresh_database());
     settings.demo = true;
+    settings.demo_on_postgres = true; // a disposable test database
     let app = spawn_with(settings).await;
     let (_, html) = app.get_text("/login").await;
     for local in ["congdan", "canbo", "truongphong", "quantri"] {

@@ -9,5 +9,6 @@ mod bad_input;
 mod catalogue;
 mod i18n_and_cache;
 mod json_api;
+mod protocol;
 mod seed;
 mod service_page;

@@ -42,8 +42,11 @@ pub fn test_settings(database_url: String) -> Settings {
         mail_from: "Portal <no-reply@portal.test>".into(),
         mail_dir: scratch_dir().join("mail"),
         run_mail_worker: true,
-        login_limit_per_ip: 30,
-        login_limit_per_account: 10,
+        login_limit_per_ip: 100,
+        login_limit_per_account: 5,
+        demo_on_postgres: false,
+        body_idle_timeout_secs: 10,
+        body_timeout_secs: 300,
     }
 }
 
