@@ -163,11 +163,14 @@ pub struct Me {
     security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, description = "No bearer token, or an unknown or revoked one", body = Problem, content_type = "application/problem+json")))]
 pub async fn me(super::auth::ApiUser(user): super::auth::ApiUser) -> HttpResponse {
-    HttpResponse::Ok().json(Me {
-        full_name: user.full_name,
-        email: user.email,
-        role: user.role.as_str().to_string(),
-    })
+    // Personal data: no cache, shared or private, may keep it.
+    HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(Me {
+            full_name: user.full_name,
+            email: user.email,
+            role: user.role.as_str().to_string(),
+        })
 }
 
 struct BearerScheme;

@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod account_security;
 mod accounts;
 mod authz;
 mod bad_input;
