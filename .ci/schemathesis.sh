@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-DATABASE_URL="sqlite://$TMP/portal.db" PORTAL_BIND="127.0.0.1:$PORT" PORTAL_DEMO=false \
+DATABASE_URL="sqlite://$TMP/portal.db" PORTAL_BIND="127.0.0.1:$PORT" PORTAL_DEMO=true \
     PORTAL_MAIL_DIR="$TMP/mail" PORTAL_LOG_FORMAT=json RUST_LOG=warn \
     "$BIN" serve >"$TMP/portal.log" 2>&1 &
 PID=$!
@@ -35,6 +35,22 @@ for _ in $(seq 1 120); do
 done
 curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null
 
+# A bearer token for the authenticated operations, made as a citizen would: log in as the demo
+# citizen, create a token on the account page, read it from the page that shows it once.
+BASE="http://127.0.0.1:$PORT"
+JAR="$TMP/cookies"
+csrf_of() { sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | head -n 1; }
+CSRF=$(curl -sf -c "$JAR" -b "$JAR" "$BASE/login" | csrf_of)
+curl -sf -o /dev/null -c "$JAR" -b "$JAR" -H "Origin: $BASE" \
+    --data-urlencode "_csrf=$CSRF" --data-urlencode "login=congdan@demo.portal.vn" \
+    --data-urlencode "password=demo-portal-2026" "$BASE/login"
+CSRF=$(curl -sf -c "$JAR" -b "$JAR" "$BASE/account/api-tokens" | csrf_of)
+curl -sf -o /dev/null -c "$JAR" -b "$JAR" -H "Origin: $BASE" \
+    --data-urlencode "_csrf=$CSRF" --data-urlencode "name=schemathesis" "$BASE/account/api-tokens"
+TOKEN=$(curl -sf -c "$JAR" -b "$JAR" "$BASE/account/api-tokens" |
+    sed -n 's/.*id="new-token">\([^<]*\)<.*/\1/p' | head -n 1)
+[ -n "$TOKEN" ] || { echo "could not create an API token"; exit 1; }
+
 status=0
 schemathesis run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
     --url "http://127.0.0.1:$PORT" \
@@ -44,6 +60,7 @@ schemathesis run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
     --workers 2 \
     --request-timeout 10 \
     --suppress-health-check too_slow \
+    --header "Authorization: Bearer $TOKEN" \
     --seed 20261130 || status=$?
 if [ "$status" -ne 0 ]; then
     echo "--- portal log (last 50 lines)"
