@@ -44,16 +44,10 @@ fn data_dir() -> std::path::PathBuf {
 fn real_docs() -> Vec<SearchDoc> {
     let procs =
         portal::seed::read_procedures(&data_dir().join("procedures.jsonl.gz")).expect("seed data");
-    procs
+    // The same documents production builds.
+    portal::catalogue::summaries_of_procedures(&procs)
         .iter()
-        .map(|p| {
-            let online = if p.channels.iter().any(|c| c.channel == "online") {
-                3
-            } else {
-                2
-            };
-            SearchDoc::from_procedure(p, online)
-        })
+        .map(portal::catalogue::search_doc)
         .collect()
 }
 

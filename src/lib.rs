@@ -1,5 +1,6 @@
 //! The public service portal: catalogue of administrative procedures, applications, routing, tracking.
 
+pub mod catalogue;
 pub mod config;
 pub mod db;
 pub mod demo;

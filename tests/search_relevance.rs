@@ -25,18 +25,10 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let procs =
             portal::seed::read_procedures(&data_dir().join("procedures.jsonl.gz")).expect("seed");
-        let docs: Vec<SearchDoc> = procs
+        // The same documents production builds (levels derived as seeding derives them).
+        let docs: Vec<SearchDoc> = portal::catalogue::summaries_of_procedures(&procs)
             .iter()
-            .map(|p| {
-                // The seed has no online level; a procedure with an online channel counts as level
-                // 3.
-                let online = if p.channels.iter().any(|c| c.channel == "online") {
-                    3
-                } else {
-                    2
-                };
-                SearchDoc::from_procedure(p, online)
-            })
+            .map(portal::catalogue::search_doc)
             .collect();
         let synonyms = read_synonyms_csv(&data_dir().join("synonyms.csv")).expect("synonyms");
         let index = SearchIndex::build(&docs, &synonyms);

@@ -8,9 +8,9 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::*;
-use crate::domain::catalogue::{
+use crate::catalogue::{
     ChannelInfo, DocumentGroup, DocumentInfo, LegalInfo, LookupItem, ServiceDetail, ServiceSummary,
-    TimeLimit, UnitInfo,
+    UnitInfo,
 };
 use crate::search::Synonym;
 
@@ -32,7 +32,7 @@ pub fn catalogue_version(conn: &mut DbConnection) -> QueryResult<i64> {
 }
 
 /// (channel, time, unit, fee) of one channel row.
-type ChannelBrief = (String, Option<f64>, Option<String>, Option<i64>);
+use crate::catalogue::ChannelBrief;
 /// (case, name, form, originals, copies) of one document row.
 type DocumentRow = (String, String, String, Option<i32>, Option<i32>);
 
@@ -129,20 +129,11 @@ pub fn load_summaries(conn: &mut DbConnection) -> QueryResult<Vec<ServiceSummary
                 result,
             )| {
                 let mut implementing_levels = levels.remove(&id).unwrap_or_default();
-                implementing_levels.sort_by_key(|l| crate::domain::catalogue::tier_rank(l));
+                implementing_levels.sort_by_key(|l| crate::catalogue::tier_rank(l));
                 let mut g = groups.remove(&id).unwrap_or_default();
                 g.sort();
-                let ch = channels.remove(&id).unwrap_or_default();
-                // The headline time and fee are the online channel's where there is one: that is
-                // what a citizen applying here will get.
-                let pick = ch.iter().find(|c| c.0 == "online").or_else(|| ch.first());
-                let processing = pick.and_then(|c| {
-                    c.1.map(|amount| TimeLimit {
-                        amount,
-                        unit: c.2.clone().unwrap_or_default(),
-                    })
-                });
-                let fee_vnd = pick.and_then(|c| c.3);
+                let (processing, fee_vnd) =
+                    crate::catalogue::headline(&channels.remove(&id).unwrap_or_default());
                 ServiceSummary {
                     id,
                     code,
@@ -151,7 +142,7 @@ pub fn load_summaries(conn: &mut DbConnection) -> QueryResult<Vec<ServiceSummary
                     field_slug,
                     ministry,
                     ministry_code,
-                    agency_slug: crate::domain::catalogue::slugify(&agency),
+                    agency_slug: crate::catalogue::slugify(&agency),
                     implementing_agency: agency,
                     implementing_levels,
                     target_group_ids: g.iter().map(|x| x.0).collect(),
@@ -266,7 +257,7 @@ pub fn load_detail(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Se
         .filter(service_implementing_levels::service_id.eq(id))
         .select(service_implementing_levels::level)
         .load(conn)?;
-    implementing_levels.sort_by_key(|l| crate::domain::catalogue::tier_rank(l));
+    implementing_levels.sort_by_key(|l| crate::catalogue::tier_rank(l));
     let target_groups: Vec<String> = service_target_groups::table
         .inner_join(target_groups::table)
         .filter(service_target_groups::service_id.eq(id))

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::DbConnection;
 use super::catalogue::{CATALOGUE_VERSION_KEY, get_state};
 use super::schema::*;
-use crate::domain::catalogue::slugify;
+use crate::catalogue::slugify;
 use crate::domain::level;
 use crate::domain::procedure::Procedure;
 use crate::search::{Synonym, read_synonyms_csv};

@@ -2,7 +2,6 @@
 
 pub mod account;
 pub mod audit;
-pub mod catalogue;
 pub mod cccd;
 pub mod level;
 pub mod login;

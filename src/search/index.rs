@@ -803,6 +803,13 @@ impl SearchIndex {
     ///
     /// Documents with less than half the best coverage are left out.
     pub fn search(&self, query: &str) -> SearchResult {
+        self.search_where(query, |_| true)
+    }
+
+    /// [`search`](Self::search) among the documents `keep` accepts (a facet filter): the
+    /// filter applies before weak matches are cut, so the cut is relative to the best match
+    /// *inside* the filter, and a narrow field's only weak match is still found.
+    pub fn search_where(&self, query: &str, keep: impl Fn(usize) -> bool) -> SearchResult {
         let q = self.analyze(query);
         if q.groups.is_empty() && q.code_hits.is_empty() {
             return SearchResult::default();
@@ -811,7 +818,7 @@ impl SearchIndex {
             let mut guard = cell.borrow_mut();
             let s = &mut *guard;
             s.ensure(self.n_docs);
-            let hits = self.score(&q, s);
+            let hits = self.score(&q, s, &keep);
             SearchResult {
                 hits,
                 terms: q.terms,
@@ -819,7 +826,7 @@ impl SearchIndex {
         })
     }
 
-    fn score(&self, q: &Analyzed, s: &mut Scratch) -> Vec<Hit> {
+    fn score(&self, q: &Analyzed, s: &mut Scratch, keep: &dyn Fn(usize) -> bool) -> Vec<Hit> {
         let mut active_weight = 0f32;
         for g in &q.groups {
             if self.score_group(g, s) {
@@ -854,6 +861,7 @@ impl SearchIndex {
         let best_cov = s
             .touched
             .iter()
+            .filter(|&&d| keep(d as usize))
             .map(|&d| s.cov_rel[d as usize][0])
             .fold(0.0, f32::max)
             * inv_w;
@@ -865,6 +873,9 @@ impl SearchIndex {
             let phrase = std::mem::take(&mut s.phrase[i]);
             let bonus = std::mem::take(&mut s.bonus[i]);
             s.seen[i] = false;
+            if !keep(i) {
+                continue;
+            }
             let cov = cov * inv_w;
             if (cov >= min_cov && (cov > 0.0 || bonus > 0.0)) || bonus >= CODE_TAIL {
                 let score = W_COVERAGE * cov * cov

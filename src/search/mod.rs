@@ -29,9 +29,7 @@ mod text;
 pub use highlight::highlight;
 pub use index::SearchIndex;
 pub use synonyms::{Synonym, read_synonyms_csv};
-pub use text::fold;
-
-use crate::domain::procedure::Procedure;
+pub use text::{fold, slugify};
 
 /// What the index needs of a procedure. The web layer builds it from the database row.
 #[derive(Debug, Clone, Default)]
@@ -47,29 +45,6 @@ pub struct SearchDoc {
     pub implementing_levels: Vec<String>,
     /// Online service level 1..4.
     pub online_level: i32,
-}
-
-impl SearchDoc {
-    /// The document for a seed procedure; `online_level` is decided by the caller (the seed has no
-    /// such field). The agency is the implementing one, or the competent one when that is missing.
-    pub fn from_procedure(p: &Procedure, online_level: i32) -> SearchDoc {
-        let agency = if p.implementing_agency.is_empty() {
-            &p.competent_agency
-        } else {
-            &p.implementing_agency
-        };
-        SearchDoc {
-            code: p.code.clone(),
-            name: p.name.clone(),
-            field: p.field.clone(),
-            ministry: p.ministry.clone(),
-            agency: agency.clone(),
-            result: p.result.clone(),
-            target_groups: p.target_groups.clone(),
-            implementing_levels: p.implementing_levels.clone(),
-            online_level,
-        }
-    }
 }
 
 /// One result: `doc` indexes the slice given to [`SearchIndex::build`].

@@ -13,6 +13,21 @@ use std::borrow::Cow;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+/// URL-safe ASCII slug of a Vietnamese name ("Hộ tịch" → "ho-tich"); the stable key of the
+/// field and agency filters.
+pub fn slugify(name: &str) -> String {
+    let folded = fold(name);
+    let mut out = String::with_capacity(folded.len());
+    for ch in folded.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
 /// Lowercase, diacritic-free form of `s` (see the module doc).
 ///
 /// NFKD rather than plain NFD so that full-width digits and ligatures pasted from PDFs fold too.

@@ -6,11 +6,11 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use super::{AppState, cached_json, with_db};
-use crate::db;
-use crate::domain::catalogue::{
+use crate::catalogue::{
     ChannelInfo, DocumentGroup, DocumentInfo, FacetCount, Ignored, LegalInfo, RawFilter,
     ServiceDetail, ServiceSummary, Sort, TimeLimit, UnitInfo,
 };
+use crate::db;
 use crate::error::AppError;
 
 /// A page of services, best match first when `q` is given.

@@ -23,9 +23,9 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
+use crate::catalogue::Catalogue;
 use crate::config::Settings;
 use crate::db::{self, Pool};
-use crate::domain::catalogue::Catalogue;
 use crate::error::AppError;
 use crate::i18n::{Lang, Messages};
 

@@ -11,8 +11,8 @@ use super::view::{self, channel_key, class_key, fee_text, list_rows, tier_key, t
 use super::{
     AppState, LANG_COOKIE, base_context, cache_hit, cached_page, lang_of, render, with_db,
 };
+use crate::catalogue::{Filter, RawFilter, TIERS};
 use crate::db;
-use crate::domain::catalogue::{Filter, RawFilter, TIERS};
 use crate::error::AppError;
 use crate::i18n::Lang;
 
@@ -146,7 +146,7 @@ pub async fn catalogue(
         ctx.insert("ministries", &cat.ministries);
         // The agency list is long (hundreds): offer it once a ministry narrows it down.
         if let Some(ministry) = &filter.ministry {
-            let mut under: Vec<&crate::domain::catalogue::FacetCount> = cat
+            let mut under: Vec<&crate::catalogue::FacetCount> = cat
                 .agencies
                 .iter()
                 .filter(|a| {

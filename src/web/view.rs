@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::domain::catalogue::{ListItem, ServiceSummary, TimeLimit};
+use crate::catalogue::{ListItem, ServiceSummary, TimeLimit};
 use crate::domain::level::{OnlineClass, class_of};
 use crate::i18n::{Lang, Messages};
 use crate::search::Segment;

@@ -1,11 +1,15 @@
-//! The public catalogue as citizens browse it: service summaries and records, and the in-memory
-//! read model (filters, facets, sorting, paging, search) rebuilt whenever the catalogue changes.
+//! The public catalogue as citizens browse it: service summaries and records (also the JSON
+//! API's schema), and the in-memory read model — filters, facets, sorting, paging, search —
+//! rebuilt whenever the catalogue changes. Storage is `db::catalogue`; the rules it shares with
+//! seeding (levels) are in `domain`.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::level;
+use crate::domain::procedure::Procedure;
 use crate::search::{SearchDoc, SearchIndex, Segment, Synonym, highlight};
 
 /// Implementing levels in the order of the state's hierarchy.
@@ -328,37 +332,107 @@ fn facet<F: Fn(&ServiceSummary) -> Vec<(String, String)>>(
     v
 }
 
-/// URL-safe ASCII slug of a Vietnamese name ("Hộ tịch" → "ho-tich"); the stable key of the
-/// field and agency filters.
-pub fn slugify(name: &str) -> String {
-    let folded = crate::search::fold(name);
-    let mut out = String::with_capacity(folded.len());
-    for ch in folded.chars() {
-        if ch.is_ascii_alphanumeric() {
-            out.push(ch);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
+pub use crate::search::slugify;
+
+/// The search document of a service: the one definition that production, the relevance tests
+/// and the search benchmark all use.
+pub fn search_doc(s: &ServiceSummary) -> SearchDoc {
+    SearchDoc {
+        code: s.code.clone(),
+        name: s.name.clone(),
+        field: s.field.clone(),
+        ministry: s.ministry.clone(),
+        agency: s.implementing_agency.clone(),
+        result: s.result.clone(),
+        target_groups: s.target_groups.clone(),
+        implementing_levels: s.implementing_levels.clone(),
+        online_level: s.online_level,
     }
-    out.trim_end_matches('-').to_string()
+}
+
+/// One channel as the summary needs it: (channel, time, unit, fee).
+pub type ChannelBrief = (String, Option<f64>, Option<String>, Option<i64>);
+
+/// The headline time limit and fee of a service: the online channel's where there is one (that
+/// is what a citizen applying here gets), else the first channel's.
+pub fn headline(channels: &[ChannelBrief]) -> (Option<TimeLimit>, Option<i64>) {
+    let pick = channels
+        .iter()
+        .find(|c| c.0 == "online")
+        .or_else(|| channels.first());
+    let processing = pick.and_then(|c| {
+        c.1.map(|amount| TimeLimit {
+            amount,
+            unit: c.2.clone().unwrap_or_default(),
+        })
+    });
+    (processing, pick.and_then(|c| c.3))
+}
+
+/// The summary a freshly seeded database holds for a seed record (levels derived as seeding
+/// derives them; target group ids numbered in order of appearance). For the relevance tests and
+/// the search benchmark, which search the seed without a database.
+pub fn summaries_of_procedures(procs: &[Procedure]) -> Vec<ServiceSummary> {
+    let mut group_ids: HashMap<&str, i64> = HashMap::new();
+    procs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut implementing_levels: Vec<String> = Vec::new();
+            for l in &p.implementing_levels {
+                if !implementing_levels.contains(l) {
+                    implementing_levels.push(l.clone());
+                }
+            }
+            implementing_levels.sort_by_key(|l| tier_rank(l));
+            let mut groups: Vec<(i64, String)> = Vec::new();
+            for g in &p.target_groups {
+                let next = group_ids.len() as i64 + 1;
+                let id = *group_ids.entry(g.as_str()).or_insert(next);
+                if !groups.iter().any(|(gid, _)| *gid == id) {
+                    groups.push((id, g.clone()));
+                }
+            }
+            groups.sort();
+            let channels: Vec<ChannelBrief> = p
+                .channels
+                .iter()
+                .map(|c| {
+                    (
+                        c.channel.clone(),
+                        c.processing_time,
+                        c.time_unit.clone(),
+                        c.fee_vnd,
+                    )
+                })
+                .collect();
+            let (processing, fee_vnd) = headline(&channels);
+            ServiceSummary {
+                id: i as i64 + 1,
+                code: p.code.clone(),
+                name: p.name.clone(),
+                field: p.field.clone(),
+                field_slug: slugify(&p.field),
+                ministry: p.ministry.clone(),
+                ministry_code: slugify(&p.ministry),
+                agency_slug: slugify(&p.implementing_agency),
+                implementing_agency: p.implementing_agency.clone(),
+                implementing_levels,
+                target_group_ids: groups.iter().map(|g| g.0).collect(),
+                target_groups: groups.into_iter().map(|g| g.1).collect(),
+                online_level: level::derive_level(&p.channels),
+                has_online: level::has_online_channel(&p.channels),
+                processing,
+                fee_vnd,
+                result: p.result.clone(),
+            }
+        })
+        .collect()
 }
 
 impl Catalogue {
     pub fn build(version: i64, services: Vec<ServiceSummary>, synonyms: &[Synonym]) -> Catalogue {
-        let docs: Vec<SearchDoc> = services
-            .iter()
-            .map(|s| SearchDoc {
-                code: s.code.clone(),
-                name: s.name.clone(),
-                field: s.field.clone(),
-                ministry: s.ministry.clone(),
-                agency: s.implementing_agency.clone(),
-                result: s.result.clone(),
-                target_groups: s.target_groups.clone(),
-                implementing_levels: s.implementing_levels.clone(),
-                online_level: s.online_level,
-            })
-            .collect();
+        let docs: Vec<SearchDoc> = services.iter().map(search_doc).collect();
         let index = SearchIndex::build(&docs, synonyms);
         let by_code = services
             .iter()
@@ -515,13 +589,11 @@ impl Catalogue {
     pub fn list(&self, f: &Filter) -> ListPage<'_> {
         let searching = !f.q.is_empty();
         let (mut rows, terms): (Vec<(usize, Option<f32>)>, Vec<String>) = if searching {
-            let result = self.index.search(&f.q);
-            let rows = result
-                .hits
-                .iter()
-                .filter(|h| self.matches(&self.services[h.doc], f))
-                .map(|h| (h.doc, Some(h.score)))
-                .collect();
+            // Filter first, then rank and cut (see `SearchIndex::search_where`).
+            let result = self
+                .index
+                .search_where(&f.q, |d| self.matches(&self.services[d], f));
+            let rows = result.hits.iter().map(|h| (h.doc, Some(h.score))).collect();
             (rows, result.terms)
         } else {
             let rows = (0..self.services.len())
@@ -582,6 +654,102 @@ impl Catalogue {
             pages,
             per_page: f.per_page,
             sort,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(id: i64, code: &str, name: &str, field: &str) -> ServiceSummary {
+        ServiceSummary {
+            id,
+            code: code.into(),
+            name: name.into(),
+            field: field.into(),
+            field_slug: slugify(field),
+            ministry: "Bộ Tư pháp".into(),
+            ministry_code: "bo-tu-phap".into(),
+            implementing_agency: String::new(),
+            agency_slug: String::new(),
+            implementing_levels: vec!["commune".into()],
+            target_groups: vec![],
+            target_group_ids: vec![],
+            online_level: 3,
+            has_online: true,
+            processing: None,
+            fee_vnd: None,
+            result: String::new(),
+        }
+    }
+
+    /// A narrow field whose only match is weak next to another field's strong ones: with the
+    /// field filter, that weak match is the best there is, and it is found.
+    #[test]
+    fn a_facet_filter_applies_before_weak_matches_are_cut() {
+        let cat = Catalogue::build(
+            1,
+            vec![
+                service(
+                    1,
+                    "1.000001",
+                    "Đăng ký kết hôn có yếu tố nước ngoài",
+                    "Hộ tịch",
+                ),
+                service(2, "1.000002", "Đăng ký kết hôn", "Hộ tịch"),
+                service(
+                    3,
+                    "1.000003",
+                    "Cấp thị thực cho người nước ngoài",
+                    "Xuất nhập cảnh",
+                ),
+            ],
+            &[],
+        );
+        let query = "đăng ký kết hôn có yếu tố nước ngoài";
+        let all = cat.list(
+            &cat.parse_filter(&RawFilter {
+                q: Some(query.into()),
+                ..Default::default()
+            })
+            .0,
+        );
+        assert!(
+            all.items.iter().all(|i| i.service.code != "1.000003"),
+            "without a filter the weak match is cut"
+        );
+        let (filter, ignored) = cat.parse_filter(&RawFilter {
+            q: Some(query.into()),
+            field: Some("xuat-nhap-canh".into()),
+            ..Default::default()
+        });
+        assert!(ignored.is_empty());
+        let narrow = cat.list(&filter);
+        let codes: Vec<&str> = narrow
+            .items
+            .iter()
+            .map(|i| i.service.code.as_str())
+            .collect();
+        assert_eq!(codes, ["1.000003"]);
+    }
+
+    #[test]
+    fn summaries_of_seed_records_derive_levels_like_seeding() {
+        let procs = crate::seed::read_procedures(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/procedures.jsonl.gz"),
+        )
+        .expect("seed");
+        let summaries = summaries_of_procedures(&procs);
+        assert_eq!(summaries.len(), procs.len());
+        for (s, p) in summaries.iter().zip(&procs) {
+            assert_eq!(
+                s.online_level,
+                level::derive_level(&p.channels),
+                "{}",
+                p.code
+            );
+            assert_eq!(search_doc(s).code, p.code);
         }
     }
 }
