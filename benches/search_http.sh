@@ -97,11 +97,15 @@ run() {
 }
 p99() { awk '$1 == "99%" { print $2 }' "$TMP/wrk-$1.txt"; }
 
-CEILING=$(run ceiling "$CEILING_URL/")
+# The ceiling moves by ±20 % between runs on this shared 2-core machine (wrk shares the cores):
+# it is measured before and after the portal, and the ratios use the mean.
+CEILING_BEFORE=$(run ceiling "$CEILING_URL/")
 HTML=$(run html "$PORTAL_URL" html)
 API=$(run api "$PORTAL_URL" api)
 FILTERS=$(run filters "$PORTAL_URL" filters)
 SERVICE=$(run service "$PORTAL_URL/services/1.001193")
+CEILING_AFTER=$(run ceiling "$CEILING_URL/")
+CEILING=$(awk -v a="$CEILING_BEFORE" -v b="$CEILING_AFTER" 'BEGIN { printf "%.0f", (a + b) / 2 }')
 
 MISSED=0
 report() {
@@ -116,7 +120,7 @@ report() {
     printf '%-44s %10.0f req/s  p99 %-8s ratio %s (target %s) %s\n' "$name" "$rps" "$(p99 "$key")" "$ratio" "$target" "$verdict"
 }
 echo
-printf '%-44s %10.0f req/s  p99 %s\n' "ceiling (examples/ceiling.rs)" "$CEILING" "$(p99 ceiling)"
+printf '%-44s %10.0f req/s  (before %.0f, after %.0f)\n' "ceiling (examples/ceiling.rs), mean" "$CEILING" "$CEILING_BEFORE" "$CEILING_AFTER"
 report "search results page, uncached (HTML)" "$HTML" "$TARGET_HTML" html
 report "search API, uncached (20 results)" "$API" "$TARGET_API" api
 report "catalogue, two filters, no query, uncached" "$FILTERS" "$TARGET_FILTERS" filters

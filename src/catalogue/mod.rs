@@ -10,7 +10,9 @@ use utoipa::ToSchema;
 
 use crate::domain::level;
 use crate::domain::procedure::Procedure;
-use crate::search::{SearchDoc, SearchIndex, Segment, Synonym, highlight};
+use serde_json::value::RawValue;
+
+use crate::search::{Prepared, SearchDoc, SearchIndex, Synonym};
 
 /// Implementing levels in the order of the state's hierarchy.
 pub const TIERS: [&str; 4] = ["ministry", "province", "commune", "other"];
@@ -276,15 +278,17 @@ impl Filter {
 }
 
 /// One row of a result page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ListItem<'a> {
     pub service: &'a ServiceSummary,
-    /// The name split for highlighting the words that matched the query.
-    pub name_segments: Vec<Segment>,
     pub score: Option<f32>,
+    /// The service's name split and folded for highlighting (done once per catalogue).
+    pub name_words: &'a Prepared,
+    /// The service as the JSON API shows it (serialised once per catalogue).
+    pub json: &'a RawValue,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ListPage<'a> {
     pub items: Vec<ListItem<'a>>,
     pub total: usize,
@@ -292,6 +296,9 @@ pub struct ListPage<'a> {
     pub pages: usize,
     pub per_page: usize,
     pub sort: Sort,
+    /// The folded words to highlight (query words, corrections, expansions); pages that show
+    /// names highlight them with one [`crate::search::Highlighter`] for the whole page.
+    pub terms: Vec<String>,
 }
 
 /// The whole public catalogue in memory, with its search index; rebuilt when `version` changes.
@@ -308,6 +315,23 @@ pub struct Catalogue {
     pub level_counts: [usize; 5],
     pub tier_counts: Vec<FacetCount>,
     pub online_count: usize,
+    /// Each service's position in name order (folded, so accents do not scatter names).
+    name_rank: Vec<u32>,
+    /// Each service's position in code order.
+    code_rank: Vec<u32>,
+    name_words: Vec<Prepared>,
+    json: Vec<Box<RawValue>>,
+}
+
+/// `rank[i]` = the position of item `i` when ordered by `key`.
+fn ranks<K: Ord>(n: usize, key: impl Fn(usize) -> K) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_cached_key(|&i| key(i));
+    let mut rank = vec![0u32; n];
+    for (pos, i) in order.into_iter().enumerate() {
+        rank[i] = pos as u32;
+    }
+    rank
 }
 
 fn facet<F: Fn(&ServiceSummary) -> Vec<(String, String)>>(
@@ -471,7 +495,23 @@ impl Catalogue {
             }
         }
         let online_count = services.iter().filter(|s| s.has_online).count();
+        let name_rank = ranks(services.len(), |i| {
+            (
+                crate::search::fold(&services[i].name),
+                services[i].code.clone(),
+            )
+        });
+        let code_rank = ranks(services.len(), |i| services[i].code.clone());
+        let name_words = services.iter().map(|s| Prepared::new(&s.name)).collect();
+        let json = services
+            .iter()
+            .map(|s| serde_json::value::to_raw_value(s).expect("a summary serialises"))
+            .collect();
         Catalogue {
+            name_rank,
+            code_rank,
+            name_words,
+            json,
             version,
             services,
             by_code,
@@ -608,19 +648,16 @@ impl Catalogue {
             None if searching => Sort::Relevance,
             None => Sort::Name,
         };
+        // Orders are ranks computed once per catalogue: no name is folded per request.
         match sort {
             Sort::Relevance => {}
-            Sort::Name => {
-                rows.sort_by_cached_key(|(i, _)| crate::search::fold(&self.services[*i].name))
-            }
-            Sort::Code => {
-                rows.sort_by(|a, b| self.services[a.0].code.cmp(&self.services[b.0].code))
-            }
-            Sort::Level => rows.sort_by(|a, b| {
-                self.services[b.0]
-                    .online_level
-                    .cmp(&self.services[a.0].online_level)
-                    .then_with(|| self.services[a.0].code.cmp(&self.services[b.0].code))
+            Sort::Name => rows.sort_unstable_by_key(|(i, _)| self.name_rank[*i]),
+            Sort::Code => rows.sort_unstable_by_key(|(i, _)| self.code_rank[*i]),
+            Sort::Level => rows.sort_unstable_by_key(|(i, _)| {
+                (
+                    std::cmp::Reverse(self.services[*i].online_level),
+                    self.code_rank[*i],
+                )
             }),
         }
         let total = rows.len();
@@ -630,21 +667,11 @@ impl Catalogue {
             .into_iter()
             .skip((page - 1) * f.per_page)
             .take(f.per_page)
-            .map(|(i, score)| {
-                let service = &self.services[i];
-                let name_segments = if terms.is_empty() {
-                    vec![Segment {
-                        text: service.name.clone(),
-                        mark: false,
-                    }]
-                } else {
-                    highlight(&service.name, &terms)
-                };
-                ListItem {
-                    service,
-                    name_segments,
-                    score,
-                }
+            .map(|(i, score)| ListItem {
+                service: &self.services[i],
+                score,
+                name_words: &self.name_words[i],
+                json: &self.json[i],
             })
             .collect();
         ListPage {
@@ -654,6 +681,7 @@ impl Catalogue {
             pages,
             per_page: f.per_page,
             sort,
+            terms,
         }
     }
 }

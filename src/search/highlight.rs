@@ -3,7 +3,7 @@
 //! The segments are plain text: the template escapes each one and wraps the marked ones, so nothing
 //! here ever produces markup and hostile text cannot inject any.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use unicode_normalization::char::is_combining_mark;
 
@@ -20,34 +20,104 @@ const MAX_TERMS: usize = 256;
 /// marked words separated only by whitespace form one segment ("đăng ký"). Concatenating the
 /// segments' text gives back `text` exactly.
 pub fn highlight(text: &str, terms: &[String]) -> Vec<Segment> {
-    let wanted: HashSet<String> = terms
-        .iter()
-        .take(MAX_TERMS)
-        .flat_map(|t| words(t))
-        .collect();
-    let mut pieces: Vec<(usize, usize, bool)> = Vec::new(); // byte range, is a marked word
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let start = chars[i].0;
-        let in_word = |k: usize| is_word_char(&chars, k);
-        let word = in_word(i);
-        let mut j = i + 1;
-        while j < chars.len() && in_word(j) == word {
-            j += 1;
+    Highlighter::new(terms).highlight(text)
+}
+
+/// The matched words of one query, folded once, to highlight many texts (a page of results).
+pub struct Highlighter {
+    wanted: HashSet<String>,
+}
+
+impl Highlighter {
+    pub fn new(terms: &[String]) -> Highlighter {
+        Highlighter {
+            wanted: terms
+                .iter()
+                .take(MAX_TERMS)
+                .flat_map(|t| words(t))
+                .collect(),
         }
-        let end = chars.get(j).map_or(text.len(), |c| c.0);
-        let mark = word && !wanted.is_empty() && {
-            let f = fold(&text[start..end]);
-            !f.is_empty()
-                && f.split(' ')
-                    .all(|w| wanted.contains(super::text::norm_word(w).as_ref()))
-        };
-        pieces.push((start, end, mark));
-        i = j;
     }
-    // Merge: marked + whitespace-only gap + marked → one marked run; then join neighbours of equal
-    // kind.
+
+    /// `text` as plain and marked segments (see [`highlight`]).
+    pub fn highlight(&self, text: &str) -> Vec<Segment> {
+        self.highlight_prepared(text, &Prepared::new(text))
+    }
+
+    /// The same for a text split and folded beforehand (service names are, once per catalogue).
+    pub fn highlight_prepared(&self, text: &str, prepared: &Prepared) -> Vec<Segment> {
+        if self.wanted.is_empty() {
+            if text.is_empty() {
+                return Vec::new();
+            }
+            return vec![Segment {
+                text: text.to_string(),
+                mark: false,
+            }];
+        }
+        let pieces: Vec<(usize, usize, bool)> = prepared
+            .pieces
+            .iter()
+            .map(|p| {
+                let mark =
+                    !p.words.is_empty() && p.words.iter().all(|w| self.wanted.contains(w.as_ref()));
+                (p.start, p.end, mark)
+            })
+            .collect();
+        merge(text, &pieces)
+    }
+}
+
+/// A text split into runs of word and non-word characters, each word run folded and normalised:
+/// the part of highlighting that does not depend on the query.
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
+    pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone)]
+struct Piece {
+    start: usize,
+    end: usize,
+    /// The folded words of a word run (empty for separators).
+    words: Vec<Box<str>>,
+}
+
+impl Prepared {
+    pub fn new(text: &str) -> Prepared {
+        let mut pieces = Vec::new();
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let start = chars[i].0;
+            let in_word = |k: usize| is_word_char(&chars, k);
+            let word = in_word(i);
+            let mut j = i + 1;
+            while j < chars.len() && in_word(j) == word {
+                j += 1;
+            }
+            let end = chars.get(j).map_or(text.len(), |c| c.0);
+            let words = if word {
+                let f = fold(&text[start..end]);
+                if f.is_empty() {
+                    Vec::new()
+                } else {
+                    f.split(' ')
+                        .map(|w| Box::from(super::text::norm_word(w).as_ref()))
+                        .collect()
+                }
+            } else {
+                Vec::new()
+            };
+            pieces.push(Piece { start, end, words });
+            i = j;
+        }
+        Prepared { pieces }
+    }
+}
+
+/// Marked + whitespace-only gap + marked → one marked run; then neighbours of equal kind join.
+fn merge(text: &str, pieces: &[(usize, usize, bool)]) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
     let mut k = 0;
     while k < pieces.len() {

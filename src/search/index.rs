@@ -14,8 +14,8 @@
 //!
 //! Scoring is described on [`SearchIndex::search`].
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
@@ -244,7 +244,7 @@ impl SearchIndex {
     pub fn build(docs: &[SearchDoc], synonyms: &[Synonym]) -> SearchIndex {
         let n = docs.len();
         let mut stop = StopWords::new();
-        let mut vocab: HashMap<Box<str>, u32> = HashMap::new();
+        let mut vocab: HashMap<Box<str>, u32> = HashMap::default();
         let mut words: Vec<Box<str>> = Vec::new();
 
         // Pass 1: words of every field as ids (the strings are dropped right away: at 100,000
@@ -257,7 +257,7 @@ impl SearchIndex {
         // Per token, aligned with `tokens`: a name word that is a listed filler as written (with
         // marks).
         let mut filler: Vec<bool> = Vec::new();
-        let mut piece_cache: HashMap<&str, (u32, u32)> = HashMap::new();
+        let mut piece_cache: HashMap<&str, (u32, u32)> = HashMap::default();
         let mut piece_words: Vec<(u32, bool)> = Vec::new();
         let mut code_pairs: Vec<(Box<str>, u32)> = Vec::new();
         let mut base_pairs: Vec<(Box<str>, u32)> = Vec::new();
@@ -340,7 +340,7 @@ impl SearchIndex {
         let mut key_pairs: Vec<(u64, u32)> = Vec::with_capacity(n);
         let mut full_key_pairs: Vec<(u64, u32)> = Vec::with_capacity(n);
         let mut priors: Vec<f32> = Vec::with_capacity(n);
-        let mut folded_cache: HashMap<&str, String> = HashMap::new();
+        let mut folded_cache: HashMap<&str, String> = HashMap::default();
         for (d, doc) in docs.iter().enumerate() {
             let i = d * FIELDS + F_NAME;
             let folded: Vec<&str> = tokens[tok_off[i] as usize..tok_off[i + 1] as usize]

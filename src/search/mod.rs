@@ -26,7 +26,7 @@ pub mod stop;
 pub mod synonyms;
 mod text;
 
-pub use highlight::highlight;
+pub use highlight::{Highlighter, Prepared, highlight};
 pub use index::SearchIndex;
 pub use synonyms::{Synonym, read_synonyms_csv};
 pub use text::{fold, slugify};

@@ -1,7 +1,7 @@
 //! A compact key → list of `u32` map: one hash entry per key plus one shared array, instead of a
 //! `Vec` per key (which costs 24 bytes and an allocation each, a lot at 100,000 codes).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::hash::Hash;
 
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ impl<K: Hash + Ord + Clone> MultiMap<K> {
     pub fn from_pairs(mut pairs: Vec<(K, u32)>) -> Self {
         pairs.sort_unstable();
         pairs.dedup();
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         let mut offsets = Vec::new();
         let mut values = Vec::with_capacity(pairs.len());
         let mut prev: Option<K> = None;
@@ -65,7 +65,7 @@ impl<K: Hash + Ord + Clone> MultiMap<K> {
 impl<K> Default for MultiMap<K> {
     fn default() -> Self {
         MultiMap {
-            index: HashMap::new(),
+            index: HashMap::default(),
             offsets: vec![0],
             values: Vec::new(),
         }

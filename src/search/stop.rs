@@ -15,7 +15,7 @@
 //!    the catalogue with a kept neighbour: "lam so do" loses "lam", "lam the can cuoc" keeps "the"
 //!    because "thẻ căn" is a catalogue bigram, "co quan" keeps both words.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use super::text::{Word, fold, norm_word, raw_lower};
 

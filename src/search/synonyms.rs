@@ -6,7 +6,7 @@
 //! whole folded words, longest term first, and does not chain (an expansion is never expanded
 //! again).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};

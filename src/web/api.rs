@@ -16,7 +16,9 @@ use crate::error::AppError;
 /// A page of services, best match first when `q` is given.
 #[derive(Serialize, ToSchema)]
 pub struct ServiceList<'a> {
-    pub items: Vec<&'a ServiceSummary>,
+    /// Each item is serialised once per catalogue, not per request.
+    #[schema(value_type = Vec<ServiceSummary>)]
+    pub items: Vec<&'a serde_json::value::RawValue>,
     pub total: usize,
     pub page: usize,
     pub pages: usize,
@@ -47,12 +49,12 @@ fn list_response(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Ap
     cached_json(state, req, || list_body(state, &raw))
 }
 
-fn list_body(state: &AppState, raw: &RawFilter) -> Result<String, AppError> {
+fn list_body(state: &AppState, raw: &RawFilter) -> Result<actix_web::web::Bytes, AppError> {
     let cat = state.catalogue();
     let (filter, ignored) = cat.parse_filter(raw);
     let page = cat.list(&filter);
     let body = ServiceList {
-        items: page.items.iter().map(|i| i.service).collect(),
+        items: page.items.iter().map(|i| i.json).collect(),
         total: page.total,
         page: page.page,
         pages: page.pages,
@@ -60,7 +62,9 @@ fn list_body(state: &AppState, raw: &RawFilter) -> Result<String, AppError> {
         sort: page.sort,
         ignored,
     };
-    serde_json::to_string(&body).map_err(|e| AppError::Internal(e.into()))
+    serde_json::to_vec(&body)
+        .map(Into::into)
+        .map_err(|e| AppError::Internal(e.into()))
 }
 
 /// List and filter services; with `q`, a Vietnamese-aware search (accents optional, one typo per

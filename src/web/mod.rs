@@ -21,7 +21,6 @@ use std::sync::{Arc, RwLock};
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use anyhow::Context;
-use sha2::{Digest, Sha256};
 
 use crate::catalogue::Catalogue;
 use crate::config::Settings;
@@ -30,8 +29,10 @@ use crate::error::AppError;
 use crate::i18n::{Lang, Messages};
 
 pub const LANG_COOKIE: &str = "lang";
-/// Bound on cached pages; past it the cache starts over (the catalogue is small, the URL space is not).
+/// Bounds on cached pages, by count and by bytes; past either the cache starts over (the
+/// catalogue is small, the URL space is not: every search is a URL).
 const PAGE_CACHE_MAX: usize = 4096;
+const PAGE_CACHE_MAX_BYTES: usize = 48 * 1024 * 1024;
 
 pub struct AppState {
     pub pool: Pool,
@@ -41,17 +42,65 @@ pub struct AppState {
     pub settings: Settings,
     catalogue: RwLock<Arc<Catalogue>>,
     pages: RwLock<PageCache>,
+    /// Random per start: part of every page tag (see `store`).
+    nonce: u32,
+    /// Per language (`Lang as usize`): the language codes and the messages, ready to clone.
+    base_contexts: [tera::Context; 2],
+    /// The catalogue's filter options as HTML, for the catalogue version they were made from.
+    facet_options: RwLock<Option<(i64, Arc<FacetOptions>)>>,
+}
+
+/// The long filter selects of the catalogue page (see `view::SelectOptions`).
+pub struct FacetOptions {
+    pub fields: view::SelectOptions,
+    pub ministries: view::SelectOptions,
+    pub groups: view::SelectOptions,
+}
+
+impl FacetOptions {
+    fn build(cat: &Catalogue) -> FacetOptions {
+        let counted = |list: &[crate::catalogue::FacetCount]| {
+            view::SelectOptions::new(
+                list.iter()
+                    .map(|f| (f.code.as_str(), format!("{} ({})", f.name, f.count)))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        FacetOptions {
+            fields: counted(&cat.fields),
+            ministries: counted(&cat.ministries),
+            groups: counted(&cat.target_groups),
+        }
+    }
+}
+
+fn language_context(messages: &Messages, lang: Lang) -> tera::Context {
+    let mut ctx = tera::Context::new();
+    ctx.insert("lang", lang.code());
+    ctx.insert("other_lang", lang.other().code());
+    ctx.insert("m", messages.all(lang));
+    ctx
 }
 
 #[derive(Default)]
 struct PageCache {
     version: i64,
     entries: HashMap<(Lang, String), Arc<CachedPage>>,
+    bytes: usize,
+    /// Hashes of the URLs asked once since the cache started over (see `store`).
+    seen_once: std::collections::HashSet<u64>,
+}
+
+fn key_hash(lang: Lang, key: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&(lang.code(), key), &mut h);
+    std::hash::Hasher::finish(&h)
 }
 
 pub struct CachedPage {
     pub etag: String,
-    pub body: String,
+    /// Shared, not copied, by every answer from the cache.
+    pub body: web::Bytes,
     pub content_type: &'static str,
 }
 
@@ -67,7 +116,9 @@ impl AppState {
         catalogue: Catalogue,
         hasher: crate::security::password::PasswordHasher,
     ) -> Self {
+        let base_contexts = Lang::ALL.map(|l| language_context(&messages, l));
         AppState {
+            base_contexts,
             pool,
             hasher,
             tera,
@@ -75,9 +126,11 @@ impl AppState {
             settings,
             pages: RwLock::new(PageCache {
                 version: catalogue.version,
-                entries: HashMap::new(),
+                ..Default::default()
             }),
             catalogue: RwLock::new(Arc::new(catalogue)),
+            nonce: rand::random(),
+            facet_options: RwLock::new(None),
         }
     }
 
@@ -104,6 +157,21 @@ impl AppState {
         Ok(true)
     }
 
+    /// The filter options of `cat`, built once per catalogue version.
+    pub fn facet_options(&self, cat: &Catalogue) -> Arc<FacetOptions> {
+        if let Ok(slot) = self.facet_options.read()
+            && let Some((version, options)) = slot.as_ref()
+            && *version == cat.version
+        {
+            return options.clone();
+        }
+        let options = Arc::new(FacetOptions::build(cat));
+        if let Ok(mut slot) = self.facet_options.write() {
+            *slot = Some((cat.version, options.clone()));
+        }
+        options
+    }
+
     fn cached(&self, lang: Lang, key: &str, version: i64) -> Option<Arc<CachedPage>> {
         let cache = self.pages.read().ok()?;
         if cache.version != version {
@@ -117,29 +185,44 @@ impl AppState {
         lang: Lang,
         key: String,
         version: i64,
-        body: String,
+        body: web::Bytes,
         content_type: &'static str,
     ) -> Arc<CachedPage> {
-        let digest = Sha256::digest(body.as_bytes());
-        let etag = format!(
-            "\"v{version}-{}\"",
-            digest
-                .iter()
-                .take(8)
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+        // A public page is a pure function of (catalogue version, language, URL) within one
+        // running instance, so the tag is derived from those, not from the body (hashing every
+        // rendered page cost more than a search). The instance's start nonce makes a restart
+        // with new templates a new tag.
+        let hash = key_hash(lang, &key);
+        let etag = format!("\"v{version}-{:08x}-{hash:016x}\"", self.nonce);
         let page = Arc::new(CachedPage {
             etag,
             body,
             content_type,
         });
         if let Ok(mut cache) = self.pages.write() {
-            if cache.version != version || cache.entries.len() >= PAGE_CACHE_MAX {
+            // Admission: a URL is kept from its second request on. Most searches are asked
+            // once; storing them would only push out pages people do ask again.
+            if cache.seen_once.len() >= PAGE_CACHE_MAX * 16 {
+                cache.seen_once.clear();
+            }
+            if cache.version == version && cache.seen_once.insert(hash) {
+                return page;
+            }
+            if cache.version != version
+                || cache.entries.len() >= PAGE_CACHE_MAX
+                || cache.bytes + page.body.len() > PAGE_CACHE_MAX_BYTES
+            {
+                if cache.version != version {
+                    cache.seen_once.clear();
+                }
                 cache.entries.clear();
+                cache.bytes = 0;
                 cache.version = version;
             }
-            cache.entries.insert((lang, key), page.clone());
+            cache.bytes += page.body.len();
+            if let Some(old) = cache.entries.insert((lang, key), page.clone()) {
+                cache.bytes -= old.body.len();
+            }
         }
         page
     }
@@ -167,10 +250,9 @@ pub fn lang_of(req: &HttpRequest) -> Lang {
 
 /// The context every page template gets: language, messages, and the current URL for the switch.
 pub fn base_context(state: &AppState, req: &HttpRequest, lang: Lang) -> tera::Context {
-    let mut ctx = tera::Context::new();
-    ctx.insert("lang", lang.code());
-    ctx.insert("other_lang", lang.other().code());
-    ctx.insert("m", state.messages.all(lang));
+    // Cloning the prepared per-language context copies the messages once; inserting them
+    // serialised all ~280 of them again on every page.
+    let mut ctx = state.base_contexts[lang as usize].clone();
     let here = match req.query_string() {
         "" => req.path().to_string(),
         q => format!("{}?{}", req.path(), q),
@@ -190,6 +272,23 @@ pub fn render(state: &AppState, template: &str, ctx: &tera::Context) -> Result<S
         .tera
         .render(template, ctx)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering {template}: {e:?}")))
+}
+
+/// Renders straight into a response body: no copy into a `String` and no second UTF-8 check
+/// of the whole page (for the cached public pages, where it showed in profiles).
+pub fn render_body(
+    state: &AppState,
+    template: &str,
+    ctx: &tera::Context,
+) -> Result<web::Bytes, AppError> {
+    let mut body = Vec::with_capacity(64 * 1024);
+    state
+        .tera
+        .render_to(template, ctx, &mut body)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering {template}: {e:?}")))?;
+    // The cache keeps the body: not the unused rest of the buffer.
+    body.shrink_to_fit();
+    Ok(body.into())
 }
 
 fn cache_key(req: &HttpRequest) -> String {
@@ -248,7 +347,7 @@ pub fn cached_page<F>(
     render_page: F,
 ) -> Result<HttpResponse, AppError>
 where
-    F: FnOnce() -> Result<String, AppError>,
+    F: FnOnce() -> Result<web::Bytes, AppError>,
 {
     cached_response(state, req, lang, HTML, true, render_page)
 }
@@ -260,7 +359,7 @@ pub fn cached_json<F>(
     make_body: F,
 ) -> Result<HttpResponse, AppError>
 where
-    F: FnOnce() -> Result<String, AppError>,
+    F: FnOnce() -> Result<web::Bytes, AppError>,
 {
     // API clients authenticate with bearer tokens, never cookies: a cookie changes nothing here.
     cached_response(state, req, Lang::Vi, JSON, false, make_body)
@@ -275,7 +374,7 @@ fn cached_response<F>(
     make_body: F,
 ) -> Result<HttpResponse, AppError>
 where
-    F: FnOnce() -> Result<String, AppError>,
+    F: FnOnce() -> Result<web::Bytes, AppError>,
 {
     // A logged-in visitor sees their name in the header: their pages are not shared.
     let personal = req.extensions().get::<auth::Viewer>().is_some()

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::auth::current_user;
 use super::redirect::{safe_next, see_other};
-use super::view::{self, channel_key, class_key, fee_text, list_rows, tier_key, time_text};
+use super::view::{self, channel_key, class_key, fee_text, tier_key, time_text};
 use super::{
-    AppState, LANG_COOKIE, base_context, cache_hit, cached_page, lang_of, render, with_db,
+    AppState, LANG_COOKIE, base_context, cache_hit, cached_page, lang_of, render_body, with_db,
 };
 use crate::catalogue::{Filter, RawFilter, TIERS};
 use crate::db;
@@ -76,7 +76,7 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             })
             .collect();
         ctx.insert("tiers", &tiers);
-        render(&state, "catalogue/home.html", &ctx)
+        render_body(&state, "catalogue/home.html", &ctx)
     })
 }
 
@@ -141,9 +141,18 @@ pub async fn catalogue(
                 &format!("/services?{}", filter.to_query(Some(page.page + 1))),
             );
         }
-        ctx.insert("rows", &list_rows(m, lang, page.items));
-        ctx.insert("fields", &cat.fields);
-        ctx.insert("ministries", &cat.ministries);
+        // A flag, not `{% if rows_html %}`: tera escapes a string it only tests for truth.
+        ctx.insert("has_rows", &!page.items.is_empty());
+        ctx.insert("rows_html", &view::result_rows_html(m, lang, &page));
+        let options = state.facet_options(&cat);
+        ctx.insert(
+            "field_options",
+            &options.fields.render(filter.field.as_deref()),
+        );
+        ctx.insert(
+            "ministry_options",
+            &options.ministries.render(filter.ministry.as_deref()),
+        );
         // The agency list is long (hundreds): offer it once a ministry narrows it down.
         if let Some(ministry) = &filter.ministry {
             let mut under: Vec<&crate::catalogue::FacetCount> = cat
@@ -160,7 +169,8 @@ pub async fn catalogue(
         } else {
             ctx.insert("agencies", &Vec::<()>::new());
         }
-        ctx.insert("groups", &cat.target_groups);
+        let group = filter.group.map(|g| g.to_string());
+        ctx.insert("group_options", &options.groups.render(group.as_deref()));
         let tiers: Vec<(String, String)> = TIERS
             .iter()
             .map(|t| (t.to_string(), m.text(lang, tier_key(t)).to_string()))
@@ -276,7 +286,7 @@ pub async fn catalogue(
             );
         }
         ctx.insert("chips", &chips);
-        render(&state, "catalogue/list.html", &ctx)
+        render_body(&state, "catalogue/list.html", &ctx)
     })
 }
 
@@ -365,7 +375,7 @@ pub async fn service(
                 .collect()
         };
         ctx.insert("results", &results);
-        render(&state, "catalogue/service.html", &ctx)
+        render_body(&state, "catalogue/service.html", &ctx)
     })
 }
 
