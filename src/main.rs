@@ -68,10 +68,16 @@ async fn main() -> Result<()> {
             println!("{applied} migration(s) applied");
         }
         Command::Seed => {
-            let mut s = settings;
+            // Seed first: the demo accounts (when on) belong to seeded wards and offices.
+            let mut s = settings.clone();
             s.seed_on_start = false;
+            s.demo = false;
             let pool = prepare_database(&s)?;
             let report = portal::db::seed::run(&mut *pool.get()?, &s.data_dir)?;
+            if settings.demo {
+                settings.check()?;
+                portal::demo::ensure(&mut *pool.get()?)?;
+            }
             println!("{report:?}");
         }
         Command::Worker => {
