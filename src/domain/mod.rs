@@ -2,7 +2,10 @@
 
 pub mod account;
 pub mod audit;
+pub mod calendar;
 pub mod cccd;
+pub mod dossier;
 pub mod level;
 pub mod login;
 pub mod procedure;
+pub mod status;
