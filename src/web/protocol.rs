@@ -59,6 +59,15 @@ pub async fn body_deadline(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    // Most requests (every GET) carry no body: no timers for them.
+    let declares_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    if !declares_body {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
     let timed_out = Rc::new(Cell::new(false));
     let payload = req.take_payload();
     let timed = TimedPayload {

@@ -98,6 +98,23 @@ pub(crate) fn message(
     )
 }
 
+/// 400: the link (verification, reset, undo) is unknown, used or expired; `body_key` says what
+/// to do instead.
+pub(crate) fn link_not_valid(
+    state: &AppState,
+    req: &HttpRequest,
+    body_key: &str,
+) -> Result<HttpResponse, AppError> {
+    message(
+        state,
+        req,
+        StatusCode::BAD_REQUEST,
+        "verify_bad_title",
+        body_key,
+        false,
+    )
+}
+
 /// Field name → message in the visitor's language.
 fn error_messages<'a>(
     state: &'a AppState,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::register::TokenQuery;
 use super::{
     LIMIT_WINDOW_MINUTES, RESET_LIMIT_PER_ACCOUNT, RESET_LIMIT_PER_IP, RESET_LINK_MINUTES, limit,
-    link, message, now, origin, page,
+    link, link_not_valid, message, now, origin, page,
 };
 use crate::db::{account_tokens, accounts};
 use crate::domain::account::TokenPurpose;
@@ -144,14 +144,7 @@ pub async fn reset_form(
     })
     .await?;
     if !valid {
-        return message(
-            &state,
-            &req,
-            StatusCode::BAD_REQUEST,
-            "verify_bad_title",
-            "reset_bad_body",
-            false,
-        );
+        return link_not_valid(&state, &req, "reset_bad_body");
     }
     reset_page(&state, &req, &q.token, None, StatusCode::OK)
 }

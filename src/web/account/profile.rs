@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use super::password::reset_link;
 use super::register::TokenQuery;
-use super::{VERIFY_LINK_HOURS, email, error_messages, link, message, now, origin, page};
+use super::{
+    VERIFY_LINK_HOURS, email, error_messages, link, link_not_valid, message, now, origin, page,
+};
 use crate::db::{account_tokens, accounts};
 use crate::domain::account::{ContactForm, FieldErrors, TokenPurpose};
 use crate::error::AppError;
@@ -152,14 +154,7 @@ pub async fn revert_email_form(
     })
     .await?;
     if !valid {
-        return message(
-            &state,
-            &req,
-            StatusCode::BAD_REQUEST,
-            "verify_bad_title",
-            "verify_bad_body",
-            false,
-        );
+        return link_not_valid(&state, &req, "verify_bad_body");
     }
     let lang = lang_of(&req);
     page(
@@ -194,14 +189,7 @@ pub async fn revert_email_confirm(
     })
     .await?;
     if !done {
-        return message(
-            &state,
-            &req,
-            StatusCode::BAD_REQUEST,
-            "verify_bad_title",
-            "verify_bad_body",
-            false,
-        );
+        return link_not_valid(&state, &req, "verify_bad_body");
     }
     let mut res = see_other("/account/email/reverted");
     res.add_cookie(&clear_session_cookie(&state))

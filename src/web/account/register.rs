@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{
     LIMIT_WINDOW_MINUTES, REGISTER_LIMIT_PER_IP, REVERT_LINK_DAYS, VERIFY_LINK_HOURS, email,
-    error_messages, limit, link, message, origin, page,
+    error_messages, limit, link, link_not_valid, message, origin, page,
 };
 use crate::db::{self, accounts};
 use crate::domain::account::{FieldErrors, RegistrationForm};
@@ -210,13 +210,6 @@ pub async fn verify_email(
             true,
         )
     } else {
-        message(
-            &state,
-            &req,
-            StatusCode::BAD_REQUEST,
-            "verify_bad_title",
-            "verify_bad_body",
-            false,
-        )
+        link_not_valid(&state, &req, "verify_bad_body")
     }
 }
