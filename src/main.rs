@@ -7,6 +7,9 @@ use clap::{Parser, Subcommand};
 use portal::config::Settings;
 use portal::startup::{Application, prepare_database};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "portal",
