@@ -51,6 +51,13 @@ pub struct Settings {
     pub body_idle_timeout_secs: u64,
     /// …and the whole body within this (seconds); else 408 and the connection closes.
     pub body_timeout_secs: u64,
+    /// Where uploaded files are kept (local storage).
+    pub upload_dir: PathBuf,
+    /// Largest file accepted, and largest total per dossier (bytes).
+    pub upload_max_file_bytes: u64,
+    pub upload_max_dossier_bytes: u64,
+    /// The VNPay-style gateway (see `payments`). In demo mode the portal's own sandbox bank.
+    pub payment: crate::payments::GatewaySettings,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -106,8 +113,17 @@ impl Settings {
             } else {
                 "false"
             };
+        let demo = env_or("PORTAL_DEMO", demo_default) == "true";
+        let public_url = env_or("PORTAL_PUBLIC_URL", &format!("http://{bind}"));
+        let payment = Settings::payment_defaults(&public_url, demo);
+        let megabytes = |key: &str, default: &str| -> Result<u64> {
+            let mb: u64 = env_or(key, default)
+                .parse()
+                .with_context(|| format!("{key} must be a number of megabytes"))?;
+            Ok(mb * 1024 * 1024)
+        };
         Ok(Settings {
-            demo: env_or("PORTAL_DEMO", demo_default) == "true",
+            demo,
             smtp_url: std::env::var("PORTAL_SMTP_URL")
                 .ok()
                 .filter(|v| !v.trim().is_empty()),
@@ -124,7 +140,7 @@ impl Settings {
                 .parse()
                 .context("PORTAL_LOGIN_LIMIT_PER_ACCOUNT must be a number")?,
             database_url,
-            public_url: env_or("PORTAL_PUBLIC_URL", &format!("http://{bind}")),
+            public_url,
             bind,
             data_dir: path("PORTAL_DATA_DIR", "data"),
             templates_dir: path("PORTAL_TEMPLATES_DIR", "templates"),
@@ -146,7 +162,44 @@ impl Settings {
             body_timeout_secs: env_or("PORTAL_BODY_TIMEOUT_SECS", "300")
                 .parse()
                 .context("PORTAL_BODY_TIMEOUT_SECS must be a number")?,
+            upload_dir: path("PORTAL_UPLOAD_DIR", "var/uploads"),
+            upload_max_file_bytes: megabytes("PORTAL_UPLOAD_MAX_FILE_MB", "10")?,
+            upload_max_dossier_bytes: megabytes("PORTAL_UPLOAD_MAX_DOSSIER_MB", "50")?,
+            payment,
         })
+    }
+
+    /// The gateway settings: a real gateway's from the environment, else (demo) the portal's
+    /// own sandbox bank, whose server-side URLs `Application::build` points at the listener.
+    pub fn payment_defaults(public_url: &str, demo: bool) -> crate::payments::GatewaySettings {
+        let base = public_url.trim_end_matches('/');
+        let sandbox = env_or(
+            "PORTAL_PAYMENT_SANDBOX",
+            if demo { "true" } else { "false" },
+        ) == "true";
+        crate::payments::GatewaySettings {
+            sandbox,
+            tmn_code: env_or(
+                "PORTAL_VNPAY_TMN_CODE",
+                if sandbox { "PORTALDEMO" } else { "" },
+            ),
+            hash_secret: std::env::var("PORTAL_VNPAY_HASH_SECRET")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                // The sandbox's secret is made per start: it never leaves the process.
+                .or_else(|| sandbox.then(crate::security::tokens::random_token)),
+            pay_url: env_or(
+                "PORTAL_VNPAY_PAY_URL",
+                if sandbox { "/sandbox/vnpay/pay" } else { "" },
+            ),
+            query_url: env_or("PORTAL_VNPAY_QUERY_URL", ""),
+            ipn_url: format!("{base}/payments/vnpay/ipn"),
+            return_url: if sandbox {
+                "/payments/vnpay/return".into()
+            } else {
+                format!("{base}/payments/vnpay/return")
+            },
+        }
     }
 
     /// The login policy these settings describe (see `domain::login`).

@@ -19,55 +19,22 @@ pub const DEMO_DOMAIN: &str = "demo.portal.vn";
 /// Shown on the login page in demo mode; demo mode is never for real data.
 pub const DEMO_PASSWORD: &str = "demo-portal-2026";
 
-struct DemoAgency {
-    code: &'static str,
-    name: &'static str,
-    tier: &'static str,
-    province: &'static str,
-    ward: Option<&'static str>,
-}
+/// The real offices the demo staff work in (see `data/directory.json` for the identifiers).
+const WARD_OFFICE: &str = "00004.00.00.H01";
+const PROVINCE_DEPARTMENT: &str = "000.00.01.H01";
 
-const WARD_OFFICE: DemoAgency = DemoAgency {
-    code: "demo.ubnd.00004",
-    name: "Ủy ban nhân dân Phường Ba Đình",
-    tier: "commune",
-    province: "01",
-    ward: Some("00004"),
-};
-const PROVINCE_DEPARTMENT: DemoAgency = DemoAgency {
-    code: "demo.stp.01",
-    name: "Sở Tư pháp Thành phố Hà Nội",
-    tier: "province",
-    province: "01",
-    ward: None,
-};
-
-fn ensure_agency(conn: &mut DbConnection, a: &DemoAgency) -> QueryResult<i64> {
-    if let Some(id) = agencies::table
-        .filter(agencies::code.eq(a.code))
+fn office(conn: &mut DbConnection, office_id: &str) -> Result<i64> {
+    agencies::table
+        .filter(agencies::office_id.eq(office_id))
         .select(agencies::id)
         .first(conn)
         .optional()?
-    {
-        return Ok(id);
-    }
-    diesel::insert_into(agencies::table)
-        .values((
-            agencies::code.eq(a.code),
-            agencies::name.eq(a.name),
-            agencies::tier.eq(a.tier),
-            agencies::province_code.eq(Some(a.province)),
-            agencies::ward_code.eq(a.ward),
-            agencies::created_at.eq(Utc::now().naive_utc()),
-        ))
-        .execute(conn)?;
-    agencies::table
-        .filter(agencies::code.eq(a.code))
-        .select(agencies::id)
-        .first(conn)
+        .with_context(|| {
+            format!("the demo office {office_id} is not in the directory (seed first)")
+        })
 }
 
-/// Creates what is missing of the demo agencies and accounts (idempotent).
+/// Creates the demo accounts when missing (idempotent); staff join real offices.
 pub fn ensure(conn: &mut DbConnection) -> Result<()> {
     let exists: i64 = users_t::table
         .filter(users_t::email.like(format!("%@{DEMO_DOMAIN}")))
@@ -79,8 +46,8 @@ pub fn ensure(conn: &mut DbConnection) -> Result<()> {
     let password_hash = password::hash_now(DEMO_PASSWORD)?;
     db::transaction(conn, |conn| -> Result<()> {
         let now = Utc::now().naive_utc();
-        let ward = ensure_agency(conn, &WARD_OFFICE)?;
-        let dept = ensure_agency(conn, &PROVINCE_DEPARTMENT)?;
+        let ward = office(conn, WARD_OFFICE)?;
+        let dept = office(conn, PROVINCE_DEPARTMENT)?;
         let citizen = crate::domain::account::NewCitizen {
             full_name: "Nguyễn Văn Dân".into(),
             email: format!("congdan@{DEMO_DOMAIN}"),

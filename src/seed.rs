@@ -13,6 +13,9 @@ pub const PROCEDURES_FILE: &str = "procedures.jsonl.gz";
 pub const ADMIN_UNITS_FILE: &str = "admin_units.json";
 pub const HOLIDAYS_FILE: &str = "holidays.csv";
 pub const SYNONYMS_FILE: &str = "synonyms.csv";
+pub const DIRECTORY_FILE: &str = "directory.json";
+pub const ROUTING_RULES_FILE: &str = "routing_rules.csv";
+pub const FORMS_DIR: &str = "forms";
 
 /// Every procedure in the gzip'd JSON-lines file, in file order.
 pub fn read_procedures(path: &Path) -> Result<Vec<Procedure>> {
@@ -98,6 +101,112 @@ pub fn read_holidays(path: &Path) -> Result<Vec<Holiday>> {
     Ok(out)
 }
 
+/// The directory's shape (`data/directory.json`): see its `about`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Directory {
+    pub ministries: Vec<MinistryEntry>,
+    pub province_committee: OfficeName,
+    pub departments: Vec<DepartmentEntry>,
+    pub ward_offices: Vec<WardOfficeEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MinistryEntry {
+    pub name: String,
+    pub office_id: String,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OfficeName {
+    pub number: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DepartmentEntry {
+    pub key: String,
+    pub number: String,
+    pub name: String,
+    pub ministry: String,
+    /// `province` (under the province's People's Committee) or `ministry` (run by the ministry).
+    pub parent: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WardOfficeEntry {
+    /// `ward_committee` or `ward_police`.
+    pub kind: String,
+    pub number: String,
+    pub name: String,
+}
+
+pub fn read_directory(path: &Path) -> Result<Directory> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// One row of `data/routing_rules.csv`; names are resolved to ids when seeding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleRow {
+    pub level: String,
+    pub ministry: String,
+    pub field: String,
+    pub service: String,
+    pub target: String,
+    pub department: String,
+    pub note: String,
+}
+
+pub fn read_routing_rules(path: &Path) -> Result<Vec<RuleRow>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let c = split_csv_line(line);
+        anyhow::ensure!(
+            c.len() == 7,
+            "{} line {}: expected 7 columns, found {}",
+            path.display(),
+            i + 1,
+            c.len()
+        );
+        out.push(RuleRow {
+            level: c[0].clone(),
+            ministry: c[1].clone(),
+            field: c[2].clone(),
+            service: c[3].clone(),
+            target: c[4].clone(),
+            department: c[5].clone(),
+            note: c[6].clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// The official form definitions shipped in `data/forms/` (file name = service code), checked.
+pub fn read_forms(dir: &Path) -> Result<Vec<(String, crate::domain::form_schema::FormDefinition)>> {
+    let mut out = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let json = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let def = crate::domain::form_schema::FormDefinition::from_json(&json)
+            .map_err(|errors| anyhow::anyhow!("{}: {}", path.display(), errors.join("; ")))?;
+        out.push((json, def));
+    }
+    Ok(out)
+}
+
 /// One CSV line with double-quote quoting; enough for the seed files we ship.
 pub fn split_csv_line(line: &str) -> Vec<String> {
     let mut cells = Vec::new();
@@ -128,6 +237,8 @@ pub fn seed_fingerprint(dir: &Path) -> Result<String> {
         ADMIN_UNITS_FILE,
         HOLIDAYS_FILE,
         SYNONYMS_FILE,
+        DIRECTORY_FILE,
+        ROUTING_RULES_FILE,
     ] {
         let path = dir.join(name);
         let mut f =
@@ -135,6 +246,22 @@ pub fn seed_fingerprint(dir: &Path) -> Result<String> {
         let mut buf = Vec::new();
         f.read_to_end(&mut buf)?;
         h.update(name.as_bytes());
+        h.update((buf.len() as u64).to_le_bytes());
+        h.update(&buf);
+    }
+    let forms = dir.join(FORMS_DIR);
+    let mut paths: Vec<_> = std::fs::read_dir(&forms)
+        .with_context(|| format!("reading {}", forms.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let buf = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        h.update(
+            path.file_name()
+                .map(|n| n.as_encoded_bytes())
+                .unwrap_or_default(),
+        );
         h.update((buf.len() as u64).to_le_bytes());
         h.update(&buf);
     }

@@ -75,18 +75,39 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let mut settings = settings;
+        if settings.payment.sandbox {
+            // The sandbox bank calls us server to server, straight at the listener.
+            let local = format!("http://127.0.0.1:{port}");
+            settings.payment.ipn_url = format!("{local}/payments/vnpay/ipn");
+            settings.payment.query_url = format!("{local}/sandbox/vnpay/query");
+        }
+        let places = {
+            let mut conn = pool.get().context("database connection")?;
+            crate::catalogue::places::Places::load(&mut conn)?
+        };
+        let storage: Arc<dyn crate::storage::Storage> = Arc::new(
+            crate::storage::LocalStorage::new(&settings.upload_dir).with_context(|| {
+                format!(
+                    "opening the upload directory {}",
+                    settings.upload_dir.display()
+                )
+            })?,
+        );
         let workers = settings.workers;
         let poll = Duration::from_secs(settings.catalogue_poll_secs.max(1));
         let hasher = crate::security::password::PasswordHasher::new()?;
         let hsts = settings.public_url.starts_with("https://");
         let demo = settings.demo;
+        let sandbox = settings.payment.sandbox;
         let body_deadline = web::protocol::BodyDeadline {
             idle: Duration::from_secs(settings.body_idle_timeout_secs.max(1)),
             total: Duration::from_secs(settings.body_timeout_secs.max(1)),
         };
-        let state = actix_web::web::Data::new(AppState::new(
-            pool, tera, messages, settings, catalogue, hasher,
-        ));
+        let state = actix_web::web::Data::new(
+            AppState::new(pool, tera, messages, settings, catalogue, hasher)
+                .with_applications(places, storage),
+        );
 
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -117,7 +138,7 @@ impl Application {
                         crate::error::AppError::BadRequest("error_bad_query").into()
                     }),
                 )
-                .configure(|cfg| web::routes::configure(cfg, demo))
+                .configure(|cfg| web::routes::configure(cfg, demo, sandbox))
         })
         .workers(workers)
         .listen(listener)?

@@ -3,6 +3,8 @@
 //! rebuilt whenever the catalogue changes. Storage is `db::catalogue`; the rules it shares with
 //! seeding (levels) are in `domain`.
 
+pub mod places;
+
 use std::collections::HashMap;
 
 use serde::Serialize;

@@ -29,6 +29,12 @@ diesel::table! {
         province_code -> Nullable<Text>,
         ward_code -> Nullable<Text>,
         created_at -> Timestamp,
+        office_id -> Text,
+        kind -> Text,
+        department_key -> Nullable<Text>,
+        address -> Text,
+        phone -> Text,
+        email -> Text,
     }
 }
 
@@ -285,6 +291,153 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    routing_rules (id) {
+        id -> BigInt,
+        level -> Text,
+        ministry_id -> Nullable<BigInt>,
+        field_id -> Nullable<BigInt>,
+        service_code -> Nullable<Text>,
+        target -> Text,
+        department_key -> Nullable<Text>,
+        note -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    forms (id) {
+        id -> BigInt,
+        service_code -> Text,
+        version -> Integer,
+        definition -> Text,
+        source -> Text,
+        published -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    drafts (id) {
+        id -> BigInt,
+        public_id -> Text,
+        user_id -> BigInt,
+        service_id -> BigInt,
+        level -> Text,
+        province_code -> Nullable<Text>,
+        ward_code -> Nullable<Text>,
+        agency_id -> BigInt,
+        rule_id -> Nullable<BigInt>,
+        form_version -> Integer,
+        answers -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        expires_at -> Timestamp,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    dossiers (id) {
+        id -> BigInt,
+        code -> Text,
+        draft_public_id -> Nullable<Text>,
+        agency_id -> BigInt,
+        service_id -> BigInt,
+        service_version -> Integer,
+        user_id -> Nullable<BigInt>,
+        channel -> Text,
+        status -> Integer,
+        level -> Text,
+        province_code -> Nullable<Text>,
+        ward_code -> Nullable<Text>,
+        rule_id -> Nullable<BigInt>,
+        route_note -> Text,
+        form_version -> Integer,
+        form_definition -> Text,
+        answers -> Text,
+        applicant_name -> Text,
+        applicant_cccd -> Text,
+        applicant_phone -> Text,
+        applicant_email -> Text,
+        applicant_address -> Text,
+        fee_vnd -> BigInt,
+        time_limit -> Text,
+        submitted_at -> Timestamp,
+        clock_starts_at -> Timestamp,
+        due_at -> Nullable<Timestamp>,
+        lock_version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_events (id) {
+        id -> BigInt,
+        dossier_id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        from_status -> Nullable<Integer>,
+        to_status -> Integer,
+        note -> Text,
+        internal -> Bool,
+    }
+}
+
+diesel::table! {
+    office_sequences (agency_id, day) {
+        agency_id -> BigInt,
+        day -> Date,
+        last_value -> Integer,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        public_id -> Text,
+        draft_id -> Nullable<BigInt>,
+        dossier_id -> Nullable<BigInt>,
+        owner_id -> BigInt,
+        slot -> Text,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> BigInt,
+        reference -> Text,
+        draft_id -> Nullable<BigInt>,
+        dossier_id -> Nullable<BigInt>,
+        user_id -> BigInt,
+        amount_vnd -> BigInt,
+        status -> Text,
+        gateway -> Text,
+        gateway_txn -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        paid_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payment_notifications (id) {
+        id -> BigInt,
+        reference -> Text,
+        received_at -> Timestamp,
+        outcome -> Text,
+        payload -> Text,
+    }
+}
+
 diesel::joinable!(wards -> provinces (province_code));
 diesel::joinable!(services -> fields (field_id));
 diesel::joinable!(service_channels -> services (service_id));
@@ -299,6 +452,11 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(drafts -> services (service_id));
+diesel::joinable!(drafts -> agencies (agency_id));
+diesel::joinable!(dossiers -> services (service_id));
+diesel::joinable!(dossiers -> agencies (agency_id));
+diesel::joinable!(dossier_events -> dossiers (dossier_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     provinces,
@@ -326,4 +484,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     login_failures,
     rate_limits,
+    routing_rules,
+    forms,
+    drafts,
+    dossiers,
+    dossier_events,
+    office_sequences,
+    attachments,
+    payments,
+    payment_notifications,
 );

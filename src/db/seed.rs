@@ -76,6 +76,9 @@ struct NewField<'a> {
 #[diesel(table_name = agencies)]
 struct NewAgency<'a> {
     code: String,
+    /// The slug until the directory gives the ministry its identifier (`directory::seed_directory`).
+    office_id: String,
+    kind: &'a str,
     name: &'a str,
     parent_id: Option<i64>,
     tier: &'a str,
@@ -177,6 +180,9 @@ struct SeedInput {
     units: AdminUnits,
     holidays: Vec<Holiday>,
     synonyms: Vec<Synonym>,
+    directory: files::Directory,
+    rules: Vec<files::RuleRow>,
+    forms: Vec<(String, crate::domain::form_schema::FormDefinition)>,
     now: NaiveDateTime,
 }
 
@@ -191,7 +197,7 @@ macro_rules! insert_rows {
 }
 
 /// Replaces one `app_state` row.
-fn put_state(
+pub(crate) fn put_state(
     conn: &mut DbConnection,
     key: &str,
     value: &str,
@@ -215,6 +221,24 @@ fn seed_all(conn: &mut DbConnection, input: &SeedInput) -> Result<SeedReport> {
     let lookups =
         seed_lookups(conn, input).context("seeding fields, ministries and target groups")?;
     let report = seed_services(conn, input, &lookups).context("seeding the services")?;
+    super::directory::seed_directory(
+        conn,
+        &input.directory,
+        &input.units,
+        &lookups.ministries,
+        input.now,
+    )
+    .context("seeding the agency directory")?;
+    super::directory::seed_rules(
+        conn,
+        &input.rules,
+        &input.directory,
+        &lookups.ministries,
+        &lookups.fields,
+        input.now,
+    )
+    .context("seeding the routing rules")?;
+    super::forms::seed_official(conn, &input.forms, input.now).context("seeding the forms")?;
     put_state(conn, FINGERPRINT_KEY, input.fingerprint.as_str(), input.now)?;
     let version = get_state(conn, CATALOGUE_VERSION_KEY)?;
     let next = version.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
@@ -422,6 +446,8 @@ fn seed_lookups(conn: &mut DbConnection, input: &SeedInput) -> QueryResult<Looku
         .filter(|n| !known.contains_key(*n))
         .map(|name| NewAgency {
             code: slugify(name),
+            office_id: slugify(name),
+            kind: "ministry",
             name,
             parent_id: None,
             tier: "ministry",
@@ -672,6 +698,9 @@ pub fn run(conn: &mut DbConnection, data_dir: &Path) -> Result<SeedReport> {
         units: files::read_admin_units(&data_dir.join(files::ADMIN_UNITS_FILE))?,
         holidays: files::read_holidays(&data_dir.join(files::HOLIDAYS_FILE))?,
         synonyms: read_synonyms_csv(&data_dir.join(files::SYNONYMS_FILE))?,
+        directory: files::read_directory(&data_dir.join(files::DIRECTORY_FILE))?,
+        rules: files::read_routing_rules(&data_dir.join(files::ROUTING_RULES_FILE))?,
+        forms: files::read_forms(&data_dir.join(files::FORMS_DIR))?,
         now: chrono::Utc::now().naive_utc(),
     };
     let mut report =

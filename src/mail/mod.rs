@@ -19,12 +19,13 @@ pub use transport::Transport;
 
 /// The emails the application sends, each with `subject.txt`, `body.txt` and `body.html` in every
 /// language (a unit test renders them all).
-pub const EMAILS: [&str; 5] = [
+pub const EMAILS: [&str; 6] = [
     "verify_email",
     "reset_password",
     "account_locked",
     "set_password",
     "email_changed",
+    "dossier_submitted",
 ];
 
 /// One message, rendered in the recipient's language, ready to be stored in the outbox.
@@ -94,6 +95,18 @@ mod tests {
             "https://portal.example/account/email/revert?token=g&x=1",
         );
         ctx.insert("days", &14);
+        ctx.insert(
+            "s",
+            &serde_json::json!({
+                "code": "00004.00.00.H01-261130-0001",
+                "service_code": "1.001193",
+                "service_name": "Thủ tục đăng ký khai sinh",
+                "office_name": "Ủy ban nhân dân Phường Ba Đình",
+            }),
+        );
+        ctx.insert("submitted_at", "09:15 ngày 30/11/2026");
+        ctx.insert("due", "17:00 ngày 01/12/2026");
+        ctx.insert("track", "https://portal.example/track");
         ctx
     }
 

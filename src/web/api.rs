@@ -30,8 +30,40 @@ pub struct ServiceList<'a> {
 
 #[derive(Serialize, ToSchema)]
 pub struct AgencyList {
+    /// Ministries with their service counts (catalogue facet).
     pub ministries: Vec<FacetCount>,
+    /// Implementing agencies as the records name them, with counts (catalogue facet).
     pub implementing_agencies: Vec<FacetCount>,
+    /// The directory of offices that receive dossiers, filtered and paged.
+    pub offices: OfficePage,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OfficePage {
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub items: Vec<OfficeInfo>,
+}
+
+/// An office of the directory.
+#[derive(Serialize, ToSchema)]
+pub struct OfficeInfo {
+    /// The identifier used in dossier codes, e.g. `000.00.01.H01`.
+    pub office_id: String,
+    pub name: String,
+    /// `ministry`, `province_committee`, `department`, `ward_committee` or `ward_police`.
+    pub kind: String,
+    /// `ministry`, `province` or `commune`.
+    pub tier: String,
+    pub department_key: Option<String>,
+    pub province_code: Option<String>,
+    pub ward_code: Option<String>,
+    pub address: String,
+    pub phone: String,
+    pub email: String,
+    /// The office's public page.
+    pub url: String,
 }
 
 /// RFC 9457 problem details.
@@ -115,14 +147,51 @@ pub async fn fields(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(&state.catalogue().fields)
 }
 
-/// Ministries and implementing agencies with their service counts.
-#[utoipa::path(get, path = "/api/v1/agencies", tag = "catalogue", responses((status = 200, body = AgencyList)))]
-pub async fn agencies(state: web::Data<AppState>) -> HttpResponse {
+/// The agency directory: every office that receives dossiers (ministries, provinces' People's
+/// Committees and departments, wards' People's Committees and police), filtered and paged;
+/// with the catalogue's ministry and implementing-agency counts.
+#[utoipa::path(get, path = "/api/v1/agencies", tag = "catalogue", params(super::directory::OfficeQuery),
+    responses((status = 200, body = AgencyList), (status = 400, description = "A filter cannot be read", body = Problem, content_type = "application/problem+json")))]
+pub async fn agencies(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let (filter, page, per_page) = super::directory::OfficeQuery::parse(req.query_string())?;
+    let (rows, total) = with_db(&state, "list offices", move |conn| {
+        Ok(db::directory::list_offices(
+            conn,
+            &filter,
+            (page - 1) * per_page,
+            per_page,
+        )?)
+    })
+    .await?;
     let cat = state.catalogue();
-    HttpResponse::Ok().json(AgencyList {
+    Ok(HttpResponse::Ok().json(AgencyList {
         ministries: cat.ministries.clone(),
         implementing_agencies: cat.agencies.clone(),
-    })
+        offices: OfficePage {
+            total,
+            page,
+            per_page,
+            items: rows
+                .into_iter()
+                .map(|o| OfficeInfo {
+                    url: format!("/agencies/{}", o.office_id),
+                    office_id: o.office_id,
+                    name: o.name,
+                    kind: o.kind.as_str().to_string(),
+                    tier: o.tier,
+                    department_key: o.department_key,
+                    province_code: o.province_code,
+                    ward_code: o.ward_code,
+                    address: o.address,
+                    phone: o.phone,
+                    email: o.email,
+                })
+                .collect(),
+        },
+    }))
 }
 
 /// The 34 provinces and municipalities.
@@ -205,7 +274,8 @@ impl utoipa::Modify for BearerScheme {
         agencies,
         provinces,
         wards,
-        me
+        me,
+        super::tracking::api_dossier
     ),
     modifiers(&BearerScheme),
     components(schemas(
@@ -219,11 +289,15 @@ impl utoipa::Modify for BearerScheme {
         LegalInfo,
         FacetCount,
         AgencyList,
+        OfficePage,
+        OfficeInfo,
         UnitInfo,
         Ignored,
         Sort,
         Problem,
-        Me
+        Me,
+        super::tracking::DossierStatus,
+        super::tracking::DossierEvent
     ))
 )]
 pub struct ApiDoc;

@@ -4,14 +4,18 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod apply;
 pub mod assets;
 pub mod auth;
+pub mod directory;
 pub mod errors;
 pub mod flash;
+pub mod pay;
 pub mod protocol;
 pub mod public;
 pub mod redirect;
 pub mod routes;
+pub mod tracking;
 pub mod twofactor;
 pub mod view;
 
@@ -48,6 +52,28 @@ pub struct AppState {
     base_contexts: [tera::Context; 2],
     /// The catalogue's filter options as HTML, for the catalogue version they were made from.
     facet_options: RwLock<Option<(i64, Arc<FacetOptions>)>>,
+    /// Provinces and wards, for the place and address fields.
+    pub places: crate::catalogue::places::Places,
+    /// Where uploaded files live.
+    pub storage: Arc<dyn crate::storage::Storage>,
+}
+
+/// Storage before `with_applications`: refuses everything.
+struct NoStorage;
+
+impl crate::storage::Storage for NoStorage {
+    fn begin(&self, _: &str) -> std::io::Result<Box<dyn crate::storage::Upload>> {
+        Err(std::io::Error::other("no storage configured"))
+    }
+    fn open(&self, _: &str) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        Err(std::io::Error::other("no storage configured"))
+    }
+    fn delete(&self, _: &str) -> std::io::Result<()> {
+        Err(std::io::Error::other("no storage configured"))
+    }
+    fn describe(&self) -> String {
+        "none".into()
+    }
 }
 
 /// The long filter selects of the catalogue page (see `view::SelectOptions`).
@@ -131,7 +157,20 @@ impl AppState {
             catalogue: RwLock::new(Arc::new(catalogue)),
             nonce: rand::random(),
             facet_options: RwLock::new(None),
+            places: Default::default(),
+            storage: Arc::new(NoStorage),
         }
+    }
+
+    /// Adds what applications need: the places and the file storage.
+    pub fn with_applications(
+        mut self,
+        places: crate::catalogue::places::Places,
+        storage: Arc<dyn crate::storage::Storage>,
+    ) -> Self {
+        self.places = places;
+        self.storage = storage;
+        self
     }
 
     pub fn catalogue(&self) -> Arc<Catalogue> {

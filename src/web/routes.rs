@@ -4,14 +4,17 @@
 
 use actix_web::web::{self, get, post, resource};
 
-use super::{account, admin, api, assets, public, twofactor};
+use super::{account, admin, api, apply, assets, directory, pay, public, tracking, twofactor};
 
-pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
+pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
+    // A form page may carry long answers; a 1 MB field is refused with a message, not a 413.
+    let long_forms = || web::FormConfig::default().limit(2 * 1024 * 1024);
     cfg
         // public
         .service(resource("/").route(get().to(public::home)))
         .service(resource("/services").route(get().to(public::catalogue)))
         .service(resource("/services/{code}").route(get().to(public::service)))
+        .service(resource("/agencies/{office_id}").route(get().to(directory::office)))
         .service(resource("/lang/{lang}").route(get().to(public::switch_lang)))
         .service(resource("/healthz").route(get().to(public::healthz)))
         .service(resource("/readyz").route(get().to(public::readyz)))
@@ -66,6 +69,46 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
         )
         .service(resource("/login/2fa/enrol").route(post().to(twofactor::enrol)))
         .service(resource("/login/2fa/codes").route(get().to(twofactor::recovery_codes)))
+        // applications
+        .service(
+            resource("/apply/{code}")
+                .route(get().to(apply::start))
+                .route(post().to(apply::choose_place)),
+        )
+        .service(resource("/drafts/{id}").route(get().to(apply::tasks)))
+        .service(
+            resource("/drafts/{id}/sections/{key}")
+                .app_data(long_forms())
+                .route(get().to(apply::section))
+                .route(post().to(apply::save_section)),
+        )
+        .service(
+            resource("/drafts/{id}/documents")
+                .route(get().to(apply::documents))
+                .route(post().to(apply::upload)),
+        )
+        .service(resource("/drafts/{id}/documents/done").route(post().to(apply::documents_done)))
+        .service(
+            resource("/drafts/{id}/documents/{file}/delete").route(post().to(apply::delete_file)),
+        )
+        .service(resource("/drafts/{id}/check").route(get().to(apply::check)))
+        .service(resource("/drafts/{id}/submit").route(post().to(apply::submit)))
+        .service(resource("/drafts/{id}/pay").route(post().to(pay::start)))
+        .service(
+            resource("/drafts/{id}/delete")
+                .route(get().to(apply::delete_draft_form))
+                .route(post().to(apply::delete_draft)),
+        )
+        .service(resource("/files/{id}").route(get().to(apply::download)))
+        .service(resource("/my").route(get().to(tracking::my)))
+        .service(resource("/dossiers/{code}").route(get().to(tracking::dossier)))
+        .service(
+            resource("/track")
+                .route(get().to(tracking::track_form))
+                .route(post().to(tracking::track)),
+        )
+        .service(resource("/payments/vnpay/ipn").route(get().to(pay::ipn)))
+        .service(resource("/payments/vnpay/return").route(get().to(pay::return_page)))
         // administration
         .service(resource("/admin").route(get().to(admin::index)))
         .service(resource("/admin/audit").route(get().to(admin::audit)))
@@ -81,9 +124,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool) {
                 .service(resource("/provinces").route(get().to(api::provinces)))
                 .service(resource("/provinces/{code}/wards").route(get().to(api::wards)))
                 .service(resource("/me").route(get().to(api::me)))
+                .service(resource("/dossiers/{code}").route(get().to(tracking::api_dossier)))
                 .service(resource("/openapi.json").route(get().to(api::openapi_json))),
         );
     if demo {
         crate::mail::demo::routes(cfg);
+    }
+    if sandbox {
+        cfg.service(
+            resource("/sandbox/vnpay/pay")
+                .route(get().to(pay::sandbox_page))
+                .route(post().to(pay::sandbox_decide)),
+        );
     }
 }

@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 
 use crate::common::{fresh_database, root, spawn_with, test_settings};
 use diesel::prelude::*;
-use portal::db::schema::services;
+use portal::db::schema::{agencies, services};
 
 #[tokio::test]
 async fn second_start_reuses_the_database_and_a_changed_seed_is_applied() {
@@ -19,9 +19,36 @@ async fn second_start_reuses_the_database_and_a_changed_seed_is_applied() {
 
     // A new release of the seed data renames one procedure.
     let dir = tempfile::tempdir().expect("tmp");
-    for f in ["admin_units.json", "holidays.csv", "synonyms.csv"] {
+    for f in [
+        "admin_units.json",
+        "holidays.csv",
+        "synonyms.csv",
+        "directory.json",
+        "routing_rules.csv",
+    ] {
         std::fs::copy(data.join(f), dir.path().join(f)).expect("copy");
     }
+    std::fs::create_dir(dir.path().join("forms")).expect("forms dir");
+    for entry in std::fs::read_dir(data.join("forms")).expect("forms") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(
+            &path,
+            dir.path()
+                .join("forms")
+                .join(path.file_name().expect("name")),
+        )
+        .expect("copy form");
+    }
+    let offices_before: Vec<(i64, String)> = agencies::table
+        .order(agencies::id)
+        .select((agencies::id, agencies::office_id))
+        .load(&mut conn)
+        .expect("offices");
+    assert_eq!(
+        offices_before.len(),
+        7 + 34 * 10 + 3321 * 2,
+        "the directory"
+    );
     let input = flate2::read::GzDecoder::new(
         std::fs::File::open(data.join("procedures.jsonl.gz")).expect("open"),
     );
@@ -50,6 +77,15 @@ async fn second_start_reuses_the_database_and_a_changed_seed_is_applied() {
 
     let report = portal::db::seed::run(&mut conn, dir.path()).expect("reseed");
     assert!(!report.skipped);
+    let offices_after: Vec<(i64, String)> = agencies::table
+        .order(agencies::id)
+        .select((agencies::id, agencies::office_id))
+        .load(&mut conn)
+        .expect("offices");
+    assert_eq!(
+        offices_after, offices_before,
+        "office identifiers are stable across reseeds"
+    );
     assert_eq!(report.services_updated, 2);
     assert_eq!(report.services_inserted, 0);
     assert_eq!(report.services_unchanged, 2623);

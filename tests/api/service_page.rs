@@ -28,8 +28,8 @@ async fn service_page_shows_the_whole_record() {
     assert!(html.contains("<th scope=\"row\">Trực tuyến</th>"));
     assert!(html.contains("Miễn phí"));
     assert!(html.contains("dichvucong.gov.vn"), "source link");
-    // No button that leads nowhere: applying online arrives with the applications feature.
-    assert!(!html.contains("/apply"));
+    // The way to apply: online for level 3–4, where to go in person otherwise.
+    assert!(html.contains("href=\"/apply/"));
 }
 
 #[tokio::test]

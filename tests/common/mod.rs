@@ -47,6 +47,21 @@ pub fn test_settings(database_url: String) -> Settings {
         demo_on_postgres: false,
         body_idle_timeout_secs: 10,
         body_timeout_secs: 300,
+        upload_dir: scratch_dir().join(format!(
+            "uploads-{}",
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        )),
+        upload_max_file_bytes: 10 * 1024 * 1024,
+        upload_max_dossier_bytes: 50 * 1024 * 1024,
+        payment: portal::payments::GatewaySettings {
+            sandbox: true,
+            tmn_code: "PORTALTEST".into(),
+            hash_secret: Some("test-secret-not-for-production".into()),
+            pay_url: "/sandbox/vnpay/pay".into(),
+            query_url: String::new(),
+            ipn_url: String::new(),
+            return_url: "/payments/vnpay/return".into(),
+        },
     }
 }
 

@@ -1,0 +1,17 @@
+DROP TABLE payment_notifications;
+DROP TABLE payments;
+DROP TABLE attachments;
+DROP TABLE office_sequences;
+DROP TABLE dossier_events;
+DROP TABLE dossiers;
+DROP TABLE drafts;
+DROP TABLE forms;
+DROP TABLE routing_rules;
+DROP INDEX agencies_place;
+DROP INDEX agencies_office_id;
+ALTER TABLE agencies DROP COLUMN email;
+ALTER TABLE agencies DROP COLUMN phone;
+ALTER TABLE agencies DROP COLUMN address;
+ALTER TABLE agencies DROP COLUMN department_key;
+ALTER TABLE agencies DROP COLUMN kind;
+ALTER TABLE agencies DROP COLUMN office_id;

@@ -1,0 +1,238 @@
+//! Payments and gateway notifications. A payment is paid only by a verified server-to-server
+//! notification whose reference and amount match; applying one is idempotent (a replay changes
+//! nothing) and every notification is logged with its outcome. A draft whose fee is due at
+//! filing is submitted in the same transaction as its payment is confirmed.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::DbConnection;
+use super::schema::{payment_notifications, payments};
+use crate::payments::{Notification, rsp};
+
+/// Where a payment is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    Paid,
+    Failed,
+    Cancelled,
+    Refunded,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl TryFrom<String> for PaymentStatus {
+    type Error = super::types::UnknownStoredName;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        super::types::parse_stored("payment status", value)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = payments)]
+pub struct Payment {
+    #[serde(skip)]
+    pub id: i64,
+    pub reference: String,
+    #[serde(skip)]
+    pub draft_id: Option<i64>,
+    #[serde(skip)]
+    pub dossier_id: Option<i64>,
+    #[serde(skip)]
+    pub user_id: i64,
+    pub amount_vnd: i64,
+    #[diesel(deserialize_as = String)]
+    pub status: PaymentStatus,
+    pub gateway: String,
+    pub gateway_txn: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub paid_at: Option<NaiveDateTime>,
+}
+
+pub struct NewPayment<'a> {
+    pub reference: &'a str,
+    pub draft_id: i64,
+    pub user_id: i64,
+    pub amount_vnd: i64,
+    pub gateway: &'a str,
+    pub now: NaiveDateTime,
+}
+
+pub fn create(conn: &mut DbConnection, p: &NewPayment) -> QueryResult<()> {
+    diesel::insert_into(payments::table)
+        .values((
+            payments::reference.eq(p.reference),
+            payments::draft_id.eq(Some(p.draft_id)),
+            payments::user_id.eq(p.user_id),
+            payments::amount_vnd.eq(p.amount_vnd),
+            payments::status.eq(PaymentStatus::Pending.as_str()),
+            payments::gateway.eq(p.gateway),
+            payments::created_at.eq(p.now),
+            payments::updated_at.eq(p.now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<Payment>> {
+    payments::table
+        .filter(payments::reference.eq(reference))
+        .select(Payment::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The draft's latest payment.
+pub fn latest_for_draft(conn: &mut DbConnection, draft_id: i64) -> QueryResult<Option<Payment>> {
+    payments::table
+        .filter(payments::draft_id.eq(draft_id))
+        .order(payments::id.desc())
+        .select(Payment::as_select())
+        .first(conn)
+        .optional()
+}
+
+fn log(
+    conn: &mut DbConnection,
+    reference: &str,
+    outcome: &str,
+    payload: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(payment_notifications::table)
+        .values((
+            payment_notifications::reference.eq(reference),
+            payment_notifications::received_at.eq(now),
+            payment_notifications::outcome.eq(outcome),
+            payment_notifications::payload.eq(payload),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Logs a notification refused before it could be read (a forged signature, missing fields).
+pub fn log_refused(
+    conn: &mut DbConnection,
+    reference: &str,
+    outcome: &str,
+    payload: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    log(conn, reference, outcome, payload, now)
+}
+
+/// What applying a notification did; `rsp` is the code the gateway gets back.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub rsp: &'static str,
+    pub outcome: &'static str,
+    /// The payment became paid now (not before): the caller submits the draft in the same
+    /// transaction (see `web::payments`).
+    pub newly_paid: Option<Payment>,
+}
+
+/// Applies a verified notification in the caller's transaction: unknown reference, wrong amount
+/// and replays change nothing; a success marks the pending payment paid, a failure failed.
+pub fn apply(
+    conn: &mut DbConnection,
+    n: &Notification,
+    payload: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Applied> {
+    let done = |conn: &mut DbConnection, rsp, outcome| -> QueryResult<Applied> {
+        log(conn, &n.reference, outcome, payload, now)?;
+        Ok(Applied {
+            rsp,
+            outcome,
+            newly_paid: None,
+        })
+    };
+    let Some(p) = find(conn, &n.reference)? else {
+        return done(conn, rsp::NOT_FOUND, "unknown_reference");
+    };
+    if p.amount_vnd != n.amount_vnd {
+        return done(conn, rsp::INVALID_AMOUNT, "wrong_amount");
+    }
+    if p.status != PaymentStatus::Pending {
+        return done(conn, rsp::ALREADY_CONFIRMED, "replayed");
+    }
+    let (status, outcome) = if n.success {
+        (PaymentStatus::Paid, "paid")
+    } else {
+        (PaymentStatus::Failed, "declined")
+    };
+    let changed = diesel::update(
+        payments::table
+            .find(p.id)
+            .filter(payments::status.eq(PaymentStatus::Pending.as_str())),
+    )
+    .set((
+        payments::status.eq(status.as_str()),
+        payments::gateway_txn.eq(Some(&n.transaction_no)),
+        payments::updated_at.eq(now),
+        payments::paid_at.eq(n.success.then_some(now)),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return done(conn, rsp::ALREADY_CONFIRMED, "replayed");
+    }
+    log(conn, &n.reference, outcome, payload, now)?;
+    Ok(Applied {
+        rsp: rsp::CONFIRMED,
+        outcome,
+        newly_paid: n.success.then_some(Payment {
+            status,
+            paid_at: Some(now),
+            ..p
+        }),
+    })
+}
+
+/// Pending payments older than `before`, for reconciliation.
+pub fn pending_before(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Payment>> {
+    payments::table
+        .filter(payments::status.eq(PaymentStatus::Pending.as_str()))
+        .filter(payments::created_at.lt(before))
+        .order(payments::id)
+        .limit(limit)
+        .select(Payment::as_select())
+        .load(conn)
+}
+
+/// The notifications logged for a reference, newest first (tests and the admin view).
+pub fn notifications(
+    conn: &mut DbConnection,
+    reference: &str,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    payment_notifications::table
+        .filter(payment_notifications::reference.eq(reference))
+        .order(payment_notifications::id.desc())
+        .select((
+            payment_notifications::outcome,
+            payment_notifications::received_at,
+        ))
+        .load(conn)
+}

@@ -1,0 +1,390 @@
+//! Paying a fee online (level 4): the redirect to the gateway, the gateway's server-to-server
+//! IPN (the only thing that marks a payment paid; a draft whose fee is due at filing is
+//! submitted in the same transaction), the informational browser return, and — when the
+//! sandbox plays the gateway — the sandbox bank's page, which calls the IPN over HTTP.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::account::page;
+use super::apply::{draft_path, load, money, now, require_citizen, submitted_email, with_context};
+use super::auth::{Authenticated, check_csrf, client_ip, current_user};
+use super::redirect::see_other;
+use super::{AppState, lang_of, with_db};
+use crate::db::dossiers::{self, SubmitInput};
+use crate::db::payments::{self, NewPayment, PaymentStatus};
+use crate::domain::calendar;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::payments::{self as gateway, PaymentRequest, rsp};
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+fn secret(state: &AppState) -> Result<String, AppError> {
+    state
+        .settings
+        .payment
+        .hash_secret
+        .clone()
+        .ok_or(AppError::BadRequest("payment_not_configured"))
+}
+
+fn new_reference() -> String {
+    let day = calendar::to_local(now()).format("%y%m%d");
+    let bytes: [u8; 5] = rand::random();
+    format!("P{day}{}", data_encoding::BASE32_NOPAD.encode(&bytes))
+}
+
+/// POST `/drafts/{id}/pay`: a payment for the fee, and off to the gateway.
+pub async fn start(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Authenticated(s): Authenticated,
+    id: web::Path<String>,
+    body: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&req, &body.csrf)?;
+    require_citizen(&s)?;
+    let secret = secret(&state)?;
+    let id = id.into_inner();
+    let user_id = s.user.id;
+    let st = state.clone();
+    let draft_public = id.clone();
+    let started = with_db(&state, "start a payment", move |conn| {
+        crate::db::transaction(conn, |conn| {
+            let l = load(conn, &draft_public, user_id)?;
+            if l.fee_due <= 0 {
+                return Err(AppError::NotFound);
+            }
+            if l.locked() {
+                return Ok(None);
+            }
+            let complete = with_context(&st, |ctx| {
+                dossiers::check_draft(conn, &l.draft, &l.form, ctx)
+            })?;
+            if complete.is_err() {
+                return Ok(None);
+            }
+            let reference = new_reference();
+            payments::create(
+                conn,
+                &NewPayment {
+                    reference: &reference,
+                    draft_id: l.draft.id,
+                    user_id,
+                    amount_vnd: l.fee_due,
+                    gateway: "vnpay",
+                    now: now(),
+                },
+            )?;
+            Ok(Some((reference, l.fee_due, l.service_name)))
+        })
+    })
+    .await?;
+    let Some((reference, amount, service_name)) = started else {
+        // Incomplete or already paid: the check page says what to do.
+        return Ok(see_other(&draft_path(&id, "check")));
+    };
+    let info = format!("Le phi ho so {service_name}")
+        .chars()
+        .take(200)
+        .collect::<String>();
+    let url = gateway::payment_url(
+        &state.settings.payment,
+        &secret,
+        &PaymentRequest {
+            reference: &reference,
+            amount_vnd: amount,
+            order_info: &info,
+            client_ip: &client_ip(&req),
+            created_local: calendar::to_local(now()),
+        },
+    );
+    Ok(see_other(&url))
+}
+
+fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+#[derive(Serialize)]
+struct IpnAnswer {
+    #[serde(rename = "RspCode")]
+    rsp_code: &'static str,
+    #[serde(rename = "Message")]
+    message: &'static str,
+}
+
+fn ipn_answer(code: &'static str) -> HttpResponse {
+    let message = match code {
+        rsp::CONFIRMED => "Confirm Success",
+        rsp::NOT_FOUND => "Order not found",
+        rsp::ALREADY_CONFIRMED => "Order already confirmed",
+        rsp::INVALID_AMOUNT => "Invalid amount",
+        rsp::INVALID_SIGNATURE => "Invalid signature",
+        _ => "Unknown error",
+    };
+    HttpResponse::Ok().json(IpnAnswer {
+        rsp_code: code,
+        message,
+    })
+}
+
+/// GET `/payments/vnpay/ipn`: the gateway's notification, server to server. Idempotent; every
+/// notification is logged with what it did.
+pub async fn ipn(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let params = query_pairs(&req);
+    let payload: String = req.query_string().chars().take(4000).collect();
+    let reference = params
+        .iter()
+        .find(|(k, _)| k == "vnp_TxnRef")
+        .map(|(_, v)| v.chars().take(64).collect::<String>())
+        .unwrap_or_default();
+    let Some(secret) = state.settings.payment.hash_secret.clone() else {
+        return Ok(ipn_answer(rsp::UNKNOWN));
+    };
+    if !gateway::verify(&secret, &params) {
+        with_db(&state, "log a forged payment notification", move |conn| {
+            payments::log_refused(conn, &reference, "bad_signature", &payload, now())?;
+            Ok(())
+        })
+        .await?;
+        tracing::warn!("payment notification with a bad signature refused");
+        return Ok(ipn_answer(rsp::INVALID_SIGNATURE));
+    }
+    let Some(n) = gateway::read_notification(&params) else {
+        with_db(
+            &state,
+            "log a malformed payment notification",
+            move |conn| {
+                payments::log_refused(conn, &reference, "malformed", &payload, now())?;
+                Ok(())
+            },
+        )
+        .await?;
+        return Ok(ipn_answer(rsp::UNKNOWN));
+    };
+    let st = state.clone();
+    let code = with_db(&state, "apply a payment notification", move |conn| {
+        crate::db::transaction(conn, |conn| {
+            let applied = payments::apply(conn, &n, &payload, now())?;
+            if let Some(p) = &applied.newly_paid
+                && let Some(draft_id) = p.draft_id
+                && let Some(draft) = crate::db::drafts::find(conn, draft_id)?
+            {
+                let places = |pr: &str, w: Option<&str>| st.places.exists(pr, w);
+                let email = |s: &dossiers::Submitted| submitted_email(&st, Lang::Vi, s);
+                // The fee was due at filing: the dossier is filed now. If the answers were
+                // changed into something incomplete meanwhile, the payment stays paid and the
+                // citizen submits from the check page.
+                match dossiers::submit(
+                    conn,
+                    &SubmitInput {
+                        draft_public_id: &draft.public_id,
+                        user_id: draft.user_id,
+                        now: now(),
+                        place_exists: &places,
+                        email: &email,
+                    },
+                ) {
+                    Ok(_) | Err(dossiers::SubmitError::Incomplete { .. }) => {}
+                    Err(dossiers::SubmitError::Db(e)) => return Err(AppError::Internal(e)),
+                    Err(other) => {
+                        tracing::warn!(?other, "a paid draft could not be submitted yet");
+                    }
+                }
+            }
+            Ok(applied.rsp)
+        })
+    })
+    .await?;
+    Ok(ipn_answer(code))
+}
+
+/// GET `/payments/vnpay/return`: where the browser lands; it only shows, never decides.
+pub async fn return_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Authenticated(s): Authenticated,
+) -> Result<HttpResponse, AppError> {
+    let params = query_pairs(&req);
+    let reference = params
+        .iter()
+        .find(|(k, _)| k == "vnp_TxnRef")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let user_id = s.user.id;
+    let found = with_db(&state, "show a payment", move |conn| {
+        let Some(p) = payments::find(conn, &reference)? else {
+            return Ok(None);
+        };
+        if p.user_id != user_id {
+            return Ok(None);
+        }
+        let code = match p.dossier_id {
+            Some(id) => {
+                use crate::db::schema::dossiers as d;
+                use diesel::prelude::*;
+                d::table
+                    .find(id)
+                    .select(d::code)
+                    .first::<String>(conn)
+                    .optional()?
+            }
+            None => None,
+        };
+        let draft = match p.draft_id {
+            Some(id) => crate::db::drafts::find(conn, id)?.map(|d| d.public_id),
+            None => None,
+        };
+        Ok(Some((p, code, draft)))
+    })
+    .await?;
+    let Some((p, code, draft)) = found else {
+        return Err(AppError::NotFound);
+    };
+    if let Some(code) = code {
+        return Ok(see_other(&format!("/dossiers/{code}?new=1")));
+    }
+    if p.status == PaymentStatus::Paid
+        && let Some(d) = &draft
+    {
+        return Ok(see_other(&draft_path(d, "check")));
+    }
+    let lang = lang_of(&req);
+    page(
+        &state,
+        &req,
+        lang,
+        "apply/payment.html",
+        StatusCode::OK,
+        |ctx| {
+            ctx.insert("pending", &(p.status == PaymentStatus::Pending));
+            ctx.insert("amount", &money(p.amount_vnd, lang));
+            ctx.insert("reference", &p.reference);
+            ctx.insert("draft", &draft);
+            ctx.insert(
+                "here",
+                &format!("/payments/vnpay/return?{}", req.query_string()),
+            );
+        },
+    )
+}
+
+/// GET `/sandbox/vnpay/pay`: the sandbox bank's page (it checks the merchant's signature, as the
+/// real gateway does).
+pub async fn sandbox_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    current_user(&state, &req).await?;
+    let secret = secret(&state)?;
+    let params = query_pairs(&req);
+    if !gateway::verify(&secret, &params) {
+        return Err(AppError::BadRequest("sandbox_bad_signature"));
+    }
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let amount = get("vnp_Amount").parse::<i64>().unwrap_or(0) / 100;
+    let lang = lang_of(&req);
+    page(
+        &state,
+        &req,
+        lang,
+        "sandbox/bank.html",
+        StatusCode::OK,
+        |ctx| {
+            ctx.insert("params", &params);
+            ctx.insert("amount", &money(amount, lang));
+            ctx.insert("merchant", &get("vnp_TmnCode"));
+            ctx.insert("info", &get("vnp_OrderInfo"));
+            ctx.insert("reference", &get("vnp_TxnRef"));
+        },
+    )
+}
+
+/// POST `/sandbox/vnpay/pay`: the person approved or declined; the sandbox notifies the portal
+/// over HTTP (IPN), then sends the browser back.
+pub async fn sandbox_decide(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let pairs = body.into_inner();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    check_csrf(&req, &get("_csrf"))?;
+    let secret = secret(&state)?;
+    let request: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| k.starts_with("vnp_"))
+        .cloned()
+        .collect();
+    if !gateway::verify(&secret, &request) {
+        return Err(AppError::BadRequest("sandbox_bad_signature"));
+    }
+    let approved = get("decision") == "approve";
+    let txn: u64 = rand::random::<u64>() % 100_000_000;
+    let mut notify: Vec<(String, String)> = [
+        ("vnp_TmnCode", get("vnp_TmnCode")),
+        ("vnp_Amount", get("vnp_Amount")),
+        ("vnp_BankCode", "NCB".to_string()),
+        ("vnp_TxnRef", get("vnp_TxnRef")),
+        ("vnp_OrderInfo", get("vnp_OrderInfo")),
+        (
+            "vnp_ResponseCode",
+            if approved { "00" } else { "24" }.to_string(),
+        ),
+        (
+            "vnp_TransactionStatus",
+            if approved { "00" } else { "02" }.to_string(),
+        ),
+        ("vnp_TransactionNo", format!("{txn:08}")),
+        (
+            "vnp_PayDate",
+            calendar::to_local(now()).format("%Y%m%d%H%M%S").to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let hash = gateway::sign(&secret, &notify);
+    notify.push(("vnp_SecureHash".into(), hash));
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(notify.iter())
+        .finish();
+    // Server to server, over HTTP, as the real gateway does.
+    let ipn = format!("{}?{query}", state.settings.payment.ipn_url);
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| AppError::Internal(e.into()))?;
+    match client.get(&ipn).send().await {
+        Ok(res) => {
+            let answer: serde_json::Value = res.json().await.unwrap_or_default();
+            tracing::info!(rsp = %answer["RspCode"], "sandbox bank: IPN delivered");
+        }
+        Err(e) => tracing::warn!(error = %e, "sandbox bank: the IPN call failed"),
+    }
+    let back = get("vnp_ReturnUrl");
+    let back = super::redirect::safe_next(Some(&back), "/my");
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Ok(see_other(&format!("{back}{sep}{query}")))
+}
