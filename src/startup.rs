@@ -165,6 +165,13 @@ impl Application {
         if state.settings.run_mail_worker {
             let transport = crate::mail::Transport::from_settings(&state.settings)?;
             crate::mail::worker::spawn(state.pool.clone(), transport, &state.settings)?;
+            crate::jobs::Jobs {
+                pool: state.pool.clone(),
+                tera: crate::startup::load_templates(&state.settings)?,
+                storage: state.storage.clone(),
+                public_url: state.settings.public_url.trim_end_matches('/').to_string(),
+            }
+            .spawn();
         }
         // --- end mail ---
 

@@ -1376,3 +1376,249 @@ async fn account_journey(app: &common::TestApp, client: &Client) -> TestResult {
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------
+// Applying online
+// ---------------------------------------------------------------------------
+
+const MAI: Citizen = Citizen {
+    full_name: "Lê Thị Mai",
+    email: "mai@example.vn",
+    phone: "0987654321",
+    date_of_birth: "1995-03-04",
+    cccd: "001195054321",
+    province: "01",
+    ward: "00004",
+    address: "8 phố Hàng Đào",
+    password: "trời xanh mây trắng 2026",
+};
+
+/// Chooses `value` in the `<select>` `css`.
+async fn choose(client: &Client, css: &str, value: &str) -> TestResult {
+    find(client, &format!("{css} option[value='{value}']"))
+        .await?
+        .click()
+        .await
+        .map_err(|e| format!("cannot choose {value} in `{css}`: {e}").into())
+}
+
+async fn tick(client: &Client, css: &str) -> TestResult {
+    find(client, css)
+        .await?
+        .click()
+        .await
+        .map_err(|e| format!("cannot click `{css}`: {e}").into())
+}
+
+const SAVE: &str = "button[name='_action'][value='continue']";
+
+/// A citizen applies for a birth registration as a person does — the service page's button,
+/// the place, every page of the form (with a mistake on the way), the upload, the check page,
+/// the receipt — then tracks the dossier from another browser session; axe-core scans every
+/// step, the error state included.
+#[tokio::test]
+async fn citizen_applies_online_and_tracks_the_dossier() {
+    let Some(tools) = browser_tools() else { return };
+    let Some(axe) = axe_source() else { return };
+    let _serial = one_at_a_time().await;
+    let app = common::spawn_app().await;
+    let browser = match Browser::launch(&tools, PHONE).await {
+        Ok(browser) => browser,
+        Err(err) => panic!("cannot start the browser: {err}"),
+    };
+    let outcome = apply_journey(&app, &browser.client, &axe).await;
+    browser
+        .finish("citizen_applies_online_and_tracks_the_dossier", outcome)
+        .await;
+}
+
+async fn apply_journey(app: &common::TestApp, client: &Client, axe: &str) -> TestResult {
+    let base = &app.address;
+    let mut violations = Vec::new();
+    let mut scanned = Vec::new();
+    verified_citizen_over_http(app, &MAI).await?;
+    log_in(app, client, MAI.email, MAI.password).await?;
+    open(client, &format!("{base}/services/1.001193")).await?;
+    click_and_wait(client, "a.button[href='/apply/1.001193']").await?;
+    expect_h1(client, "Bạn nộp hồ sơ ở đâu?", "the apply button").await?;
+    scan_vietnamese_page(client, axe, "apply: place", &mut violations, &mut scanned).await?;
+    click_and_wait(client, "form[action='/apply/1.001193'] button[type='submit']:not(.default-submit):not([name='action'])").await?;
+    expect_h1(client, "Nộp hồ sơ trực tuyến", "choosing the place").await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "apply: task list",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    let draft = client.current_url().await?.path().to_string();
+
+    // The applicant's contact details are prefilled: saving is enough.
+    open(client, &format!("{base}{draft}/sections/applicant")).await?;
+    if value_of(client, "#f-applicant_phone").await? != MAI.phone {
+        return Err("the phone number was not prefilled from the profile".into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "apply: applicant",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    click_and_wait(client, SAVE).await?;
+    expect_h1(client, "Người yêu cầu", "the applicant page").await?;
+    type_into(client, "#f-req_relation", "Mẹ").await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "apply: requester",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    click_and_wait(client, SAVE).await?;
+    expect_h1(client, "Người được khai sinh", "the requester page").await?;
+
+    // A mistake: an impossible date and nothing else.
+    type_into(client, "#f-child_dob", "31/02/2026").await?;
+    click_and_wait(client, SAVE).await?;
+    if client
+        .find(Locator::Css(".error-summary a[href='#f-child_dob']"))
+        .await
+        .is_err()
+    {
+        return Err(format!(
+            "no error summary link to the date; {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "apply: child (errors)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    type_into(client, "#f-child_name", "Nguyễn Minh An").await?;
+    type_into(client, "#f-child_dob", "20/11/2026").await?;
+    tick(client, "#f-child_sex-0").await?;
+    tick(client, "#f-birthplace_kind-1").await?;
+    choose(client, "#f-birthplace-province", "01").await?;
+    click_and_wait(
+        client,
+        "#field-birthplace button[name='_action'][value='refresh']",
+    )
+    .await?;
+    choose(client, "#f-birthplace-ward", "00004").await?;
+    type_into(client, "#f-child_hometown", "Hà Nội").await?;
+    click_and_wait(client, SAVE).await?;
+    expect_h1(client, "Người mẹ", "the child page").await?;
+    type_into(client, "#f-mother_name", "Lê Thị Mai").await?;
+    type_into(client, "#f-mother_dob", "04/03/1995").await?;
+    click_and_wait(client, SAVE).await?;
+    expect_h1(client, "Người cha", "the mother page").await?;
+    tick(client, "#f-father_known-1").await?;
+    click_and_wait(client, SAVE).await?;
+    tick(client, "#f-parents_married-1").await?;
+    click_and_wait(client, SAVE).await?;
+    expect_h1(client, "Cam đoan", "the marriage page").await?;
+    type_into(client, "#f-signed_at", "Phường Ba Đình").await?;
+    tick(client, "#f-declaration").await?;
+    click_and_wait(client, SAVE).await?;
+    expect_h1(client, "Giấy tờ kèm theo", "the declaration page").await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "apply: documents",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let pdf = dir.path().join("giay-chung-sinh.pdf");
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+    )?;
+    find(client, "#file-birth_certificate")
+        .await?
+        .send_keys(&pdf.display().to_string())
+        .await?;
+    click_and_wait(client, "#slot-birth_certificate button[type='submit']").await?;
+    if !client.source().await?.contains("giay-chung-sinh.pdf") {
+        return Err(format!("the upload is not listed; {}", where_we_are(client).await).into());
+    }
+    click_and_wait(client, "form[action$='/documents/done'] button").await?;
+    open(client, &format!("{base}{draft}/check")).await?;
+    expect_h1(client, "Kiểm tra và nộp hồ sơ", "the task list").await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "apply: check answers",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    click_and_wait(client, "form[action$='/submit'] button").await?;
+    expect_h1(client, "Đã nộp hồ sơ", "filing").await?;
+    scan_vietnamese_page(client, axe, "apply: receipt", &mut violations, &mut scanned).await?;
+    let code = text_of(client, ".panel-confirm .dossier-code").await?;
+    if !code.starts_with("00004.00.00.H01-") {
+        return Err(format!("the receipt shows the code {code:?}").into());
+    }
+    open(client, &format!("{base}/my")).await?;
+    scan_vietnamese_page(client, axe, "my dossiers", &mut violations, &mut scanned).await?;
+    click_and_wait(client, HEADER_LOGOUT_BUTTON).await?;
+
+    // Anyone with the code and the phone number follows it.
+    open(client, &format!("{base}/track")).await?;
+    scan_vietnamese_page(client, axe, "track", &mut violations, &mut scanned).await?;
+    type_into(client, "#f-code", &code).await?;
+    type_into(client, "#f-contact", "0000000000").await?;
+    click_and_wait(client, "form[action='/track'] button").await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "track (not found)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    type_into(client, "#f-contact", MAI.phone).await?;
+    click_and_wait(client, "form[action='/track'] button").await?;
+    if !client.source().await?.contains("Mới đăng ký") {
+        return Err(format!(
+            "tracking does not show the status; {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    scan_vietnamese_page(client, axe, "track (found)", &mut violations, &mut scanned).await?;
+    let width = client
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await?;
+    if width != json!(true) {
+        violations.push("the tracking page scrolls sideways on a phone".into());
+    }
+    println!(
+        "axe-core (WCAG 2.1 A+AA) scanned:\n  {}",
+        scanned.join("\n  ")
+    );
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} violation(s):\n{}",
+            violations.len(),
+            violations.join("\n")
+        )
+        .into())
+    }
+}

@@ -19,13 +19,14 @@ pub use transport::Transport;
 
 /// The emails the application sends, each with `subject.txt`, `body.txt` and `body.html` in every
 /// language (a unit test renders them all).
-pub const EMAILS: [&str; 6] = [
+pub const EMAILS: [&str; 7] = [
     "verify_email",
     "reset_password",
     "account_locked",
     "set_password",
     "email_changed",
     "dossier_submitted",
+    "draft_expiring",
 ];
 
 /// One message, rendered in the recipient's language, ready to be stored in the outbox.
@@ -107,6 +108,7 @@ mod tests {
         ctx.insert("submitted_at", "09:15 ngày 30/11/2026");
         ctx.insert("due", "17:00 ngày 01/12/2026");
         ctx.insert("track", "https://portal.example/track");
+        ctx.insert("service", "Thủ tục đăng ký khai sinh");
         ctx
     }
 

@@ -306,7 +306,8 @@ pub fn spawn(pool: Pool, transport: Transport, settings: &Settings) -> Result<Wo
 pub async fn run_forever(settings: &Settings) -> Result<()> {
     let pool = db::connect_pool(&settings.database_url, 2)?;
     let transport = Transport::from_settings(settings)?;
-    let handle = spawn(pool, transport, settings)?;
+    let handle = spawn(pool.clone(), transport, settings)?;
+    crate::jobs::Jobs::new(pool, settings)?.spawn();
     shutdown_signal().await?;
     tracing::info!("stopping the mail worker");
     handle.shutdown().await;

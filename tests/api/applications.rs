@@ -829,7 +829,11 @@ pub fn birth_answers(phone: &str, email: &str) -> portal::domain::form_schema::A
 
 /// `n` citizens, each with a complete birth-registration draft (certificate attached) at the
 /// Ba Đình ward office; returns (user id, draft public id) pairs.
-pub fn ready_drafts(conn: &mut portal::db::DbConnection, n: usize, tag: &str) -> Vec<(i64, String)> {
+pub fn ready_drafts(
+    conn: &mut portal::db::DbConnection,
+    n: usize,
+    tag: &str,
+) -> Vec<(i64, String)> {
     use portal::db::{attachments as att, directory, drafts as dr, forms, users};
     use portal::domain::routing::{Level, decide};
     let now = chrono::Utc::now().naive_utc();
@@ -837,7 +841,9 @@ pub fn ready_drafts(conn: &mut portal::db::DbConnection, n: usize, tag: &str) ->
         .expect("query")
         .expect("service");
     let rules = directory::rules(conn).expect("rules");
-    let rule = decide(&rules, &service.key(), Level::Commune).expect("rule").clone();
+    let rule = decide(&rules, &service.key(), Level::Commune)
+        .expect("rule")
+        .clone();
     let place = directory::Place {
         province: Some("01".into()),
         ward: Some("00004".into()),
@@ -845,7 +851,8 @@ pub fn ready_drafts(conn: &mut portal::db::DbConnection, n: usize, tag: &str) ->
     let office = directory::office_for(conn, &rule, service.ministry_id, &place)
         .expect("query")
         .expect("office");
-    let (version, _) = forms::current(conn, service.id, &service.code, &service.name).expect("form");
+    let (version, _) =
+        forms::current(conn, service.id, &service.code, &service.name).expect("form");
     (0..n)
         .map(|i| {
             let email = format!("c{i}.{tag}@example.vn");
@@ -885,7 +892,9 @@ pub fn ready_drafts(conn: &mut portal::db::DbConnection, n: usize, tag: &str) ->
                 },
             )
             .expect("draft");
-            let draft = dr::find_own(conn, &public_id, user).expect("q").expect("draft");
+            let draft = dr::find_own(conn, &public_id, user)
+                .expect("q")
+                .expect("draft");
             att::add(
                 conn,
                 &att::NewAttachment {
@@ -969,5 +978,56 @@ fn fifty_concurrent_submissions_to_one_office_get_codes_0001_to_0050() {
         })
         .collect();
     sequences.sort_unstable();
-    assert_eq!(sequences, (1..=50).collect::<Vec<u32>>(), "unique and gap-free");
+    assert_eq!(
+        sequences,
+        (1..=50).collect::<Vec<u32>>(),
+        "unique and gap-free"
+    );
+}
+
+#[test]
+fn drafts_are_reminded_once_then_expire_with_their_files() {
+    let url = fresh_database();
+    let settings = test_settings(url.clone());
+    let pool = portal::db::connect_pool(&url, 2).expect("pool");
+    let mut conn = portal::db::establish(&url).expect("conn");
+    let made = ready_drafts(&mut conn, 2, "8");
+    let now = chrono::Utc::now().naive_utc();
+    // The first expires in two days (reminder due), the second expired a minute ago.
+    for ((_, public_id), expires) in made.iter().zip([
+        now + chrono::Duration::days(2),
+        now - chrono::Duration::minutes(1),
+    ]) {
+        diesel::update(drafts::table.filter(drafts::public_id.eq(public_id)))
+            .set(drafts::expires_at.eq(expires))
+            .execute(&mut conn)
+            .expect("update");
+    }
+    // Two workers run the jobs: one reminder, one deletion, whoever gets there first.
+    let a = portal::jobs::Jobs::new(pool.clone(), &settings).expect("jobs");
+    let b = portal::jobs::Jobs::new(pool, &settings).expect("jobs");
+    let first = a.run_once(now).expect("run");
+    let second = b.run_once(now).expect("run");
+    assert_eq!((first.reminded, second.reminded), (1, 0));
+    assert_eq!(first.expired + second.expired, 1);
+    let reminders: Vec<(String, String)> = {
+        use portal::db::schema::outbox;
+        outbox::table
+            .select((outbox::to_address, outbox::subject))
+            .load(&mut conn)
+            .expect("outbox")
+    };
+    assert_eq!(reminders.len(), 1);
+    assert_eq!(reminders[0].0, "c0.8@example.vn");
+    assert!(reminders[0].1.contains("sắp bị xóa"));
+    let left: Vec<String> = drafts::table
+        .select(drafts::public_id)
+        .load(&mut conn)
+        .expect("drafts");
+    assert_eq!(left, vec![made[0].1.clone()], "the expired draft is gone");
+    let files: i64 = attachments::table
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(files, 1, "with its attachment");
 }
