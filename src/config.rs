@@ -56,6 +56,8 @@ pub struct Settings {
     /// Largest file accepted, and largest total per dossier (bytes).
     pub upload_max_file_bytes: u64,
     pub upload_max_dossier_bytes: u64,
+    /// An S3-compatible store for uploads (`PORTAL_S3_BUCKET` and friends); None = `upload_dir`.
+    pub s3: Option<crate::storage::S3Settings>,
     /// The VNPay-style gateway (see `payments`). In demo mode the portal's own sandbox bank.
     pub payment: crate::payments::GatewaySettings,
 }
@@ -166,6 +168,16 @@ impl Settings {
             upload_max_file_bytes: megabytes("PORTAL_UPLOAD_MAX_FILE_MB", "10")?,
             upload_max_dossier_bytes: megabytes("PORTAL_UPLOAD_MAX_DOSSIER_MB", "50")?,
             payment,
+            s3: std::env::var("PORTAL_S3_BUCKET")
+                .ok()
+                .filter(|b| !b.trim().is_empty())
+                .map(|bucket| crate::storage::S3Settings {
+                    bucket,
+                    endpoint: env_or("PORTAL_S3_ENDPOINT", "https://s3.amazonaws.com"),
+                    region: env_or("PORTAL_S3_REGION", "us-east-1"),
+                    access_key_id: env_or("PORTAL_S3_ACCESS_KEY_ID", ""),
+                    secret_access_key: env_or("PORTAL_S3_SECRET_ACCESS_KEY", ""),
+                }),
         })
     }
 

@@ -86,14 +86,8 @@ impl Application {
             let mut conn = pool.get().context("database connection")?;
             crate::catalogue::places::Places::load(&mut conn)?
         };
-        let storage: Arc<dyn crate::storage::Storage> = Arc::new(
-            crate::storage::LocalStorage::new(&settings.upload_dir).with_context(|| {
-                format!(
-                    "opening the upload directory {}",
-                    settings.upload_dir.display()
-                )
-            })?,
-        );
+        let storage = crate::storage::from_settings(&settings)?;
+        tracing::info!(storage = %storage.describe(), "uploads");
         let workers = settings.workers;
         let poll = Duration::from_secs(settings.catalogue_poll_secs.max(1));
         let hasher = crate::security::password::PasswordHasher::new()?;
@@ -165,12 +159,12 @@ impl Application {
         if state.settings.run_mail_worker {
             let transport = crate::mail::Transport::from_settings(&state.settings)?;
             crate::mail::worker::spawn(state.pool.clone(), transport, &state.settings)?;
-            crate::jobs::Jobs {
+            Arc::new(crate::jobs::Jobs {
                 pool: state.pool.clone(),
                 tera: crate::startup::load_templates(&state.settings)?,
                 storage: state.storage.clone(),
                 public_url: state.settings.public_url.trim_end_matches('/').to_string(),
-            }
+            })
             .spawn();
         }
         // --- end mail ---

@@ -32,17 +32,32 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    pub fn new(pool: Pool, settings: &crate::config::Settings) -> Result<Jobs> {
-        Ok(Jobs {
+    pub fn new(pool: Pool, settings: &crate::config::Settings) -> Result<Arc<Jobs>> {
+        Ok(Arc::new(Jobs {
             pool,
             tera: crate::startup::load_templates(settings)?,
-            storage: Arc::new(crate::storage::LocalStorage::new(&settings.upload_dir)?),
+            storage: crate::storage::from_settings(settings)?,
             public_url: settings.public_url.trim_end_matches('/').to_string(),
-        })
+        }))
     }
 
-    /// One pass of every job, at `now` (UTC).
-    pub fn run_once(&self, now: NaiveDateTime) -> Result<Report> {
+    /// One pass of every job, at `now` (UTC): the database work on the blocking pool, then the
+    /// expired drafts' files.
+    pub async fn run_once(self: &Arc<Self>, now: NaiveDateTime) -> Result<Report> {
+        let me = self.clone();
+        let (report, keys) = tokio::task::spawn_blocking(move || me.database_pass(now))
+            .await
+            .context("the jobs' database pass")??;
+        for key in keys {
+            if let Err(e) = self.storage.delete(&key).await {
+                tracing::warn!(error = %e, key, "an expired draft's file could not be removed");
+            }
+        }
+        Ok(report)
+    }
+
+    fn database_pass(&self, now: NaiveDateTime) -> Result<(Report, Vec<String>)> {
+        let mut files = Vec::new();
         let mut conn = self.pool.get().context("database connection")?;
         let mut report = Report::default();
         for draft in drafts::due_for_reminder(&mut conn, now, BATCH)? {
@@ -96,30 +111,24 @@ impl Jobs {
                     _ => Ok(vec![]),
                 }
             })?;
-            for key in keys {
-                if let Err(e) = self.storage.delete(&key) {
-                    tracing::warn!(error = %e, key, "an expired draft's file could not be removed");
-                }
-            }
+            files.extend(keys);
             report.expired += 1;
         }
-        Ok(report)
+        Ok((report, files))
     }
 
     /// Runs the jobs every `INTERVAL` on the current runtime.
-    pub fn spawn(self) {
-        let jobs = Arc::new(self);
+    pub fn spawn(self: Arc<Self>) {
+        let jobs = self;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(INTERVAL);
             loop {
                 tick.tick().await;
-                let j = jobs.clone();
                 let now = chrono::Utc::now().naive_utc();
-                match tokio::task::spawn_blocking(move || j.run_once(now)).await {
-                    Ok(Ok(r)) if r != Report::default() => tracing::info!(?r, "jobs"),
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::warn!(error = format!("{e:#}"), "jobs failed"),
-                    Err(e) => tracing::warn!(error = %e, "jobs panicked"),
+                match jobs.run_once(now).await {
+                    Ok(r) if r != Report::default() => tracing::info!(?r, "jobs"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = format!("{e:#}"), "jobs failed"),
                 }
             }
         });

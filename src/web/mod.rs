@@ -62,14 +62,26 @@ pub struct AppState {
 struct NoStorage;
 
 impl crate::storage::Storage for NoStorage {
-    fn begin(&self, _: &str) -> std::io::Result<Box<dyn crate::storage::Upload>> {
-        Err(std::io::Error::other("no storage configured"))
+    fn begin<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> crate::storage::BoxFuture<'a, std::io::Result<Box<dyn crate::storage::Upload>>> {
+        Box::pin(std::future::ready(Err(std::io::Error::other(
+            "no storage configured",
+        ))))
     }
-    fn open(&self, _: &str) -> std::io::Result<Box<dyn std::io::Read + Send>> {
-        Err(std::io::Error::other("no storage configured"))
+    fn open<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> crate::storage::BoxFuture<'a, std::io::Result<crate::storage::ByteStream>> {
+        Box::pin(std::future::ready(Err(std::io::Error::other(
+            "no storage configured",
+        ))))
     }
-    fn delete(&self, _: &str) -> std::io::Result<()> {
-        Err(std::io::Error::other("no storage configured"))
+    fn delete<'a>(&'a self, _: &'a str) -> crate::storage::BoxFuture<'a, std::io::Result<()>> {
+        Box::pin(std::future::ready(Err(std::io::Error::other(
+            "no storage configured",
+        ))))
     }
     fn describe(&self) -> String {
         "none".into()

@@ -985,8 +985,8 @@ fn fifty_concurrent_submissions_to_one_office_get_codes_0001_to_0050() {
     );
 }
 
-#[test]
-fn drafts_are_reminded_once_then_expire_with_their_files() {
+#[tokio::test]
+async fn drafts_are_reminded_once_then_expire_with_their_files() {
     let url = fresh_database();
     let settings = test_settings(url.clone());
     let pool = portal::db::connect_pool(&url, 2).expect("pool");
@@ -1006,8 +1006,8 @@ fn drafts_are_reminded_once_then_expire_with_their_files() {
     // Two workers run the jobs: one reminder, one deletion, whoever gets there first.
     let a = portal::jobs::Jobs::new(pool.clone(), &settings).expect("jobs");
     let b = portal::jobs::Jobs::new(pool, &settings).expect("jobs");
-    let first = a.run_once(now).expect("run");
-    let second = b.run_once(now).expect("run");
+    let first = a.run_once(now).await.expect("run");
+    let second = b.run_once(now).await.expect("run");
     assert_eq!((first.reminded, second.reminded), (1, 0));
     assert_eq!(first.expired + second.expired, 1);
     let reminders: Vec<(String, String)> = {

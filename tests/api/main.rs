@@ -14,3 +14,4 @@ mod json_api;
 mod protocol;
 mod seed;
 mod service_page;
+mod storage_s3;

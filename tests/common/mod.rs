@@ -53,6 +53,7 @@ pub fn test_settings(database_url: String) -> Settings {
         )),
         upload_max_file_bytes: 10 * 1024 * 1024,
         upload_max_dossier_bytes: 50 * 1024 * 1024,
+        s3: None,
         payment: portal::payments::GatewaySettings {
             sandbox: true,
             tmn_code: "PORTALTEST".into(),

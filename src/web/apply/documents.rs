@@ -3,8 +3,6 @@
 //! bytes (PDF, JPEG, PNG; a renamed .exe is refused, so is an empty or cut-off file), the
 //! SHA-256 kept; and downloads, only for the applicant and the handling office's staff.
 
-use std::io::Read;
-
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -167,6 +165,7 @@ async fn receive(
     let mut upload = state
         .storage
         .begin(&key)
+        .await
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("opening storage")))?;
     let max = state.settings.upload_max_file_bytes as i64;
     let mut size: i64 = 0;
@@ -174,11 +173,15 @@ async fn receive(
     let mut tail: Vec<u8> = Vec::with_capacity(TAIL * 2);
     let mut hasher = Sha256::new();
     let mut refused = None;
-    while let Some(chunk) = field
-        .try_next()
-        .await
-        .map_err(|_| AppError::BadRequest("upload_err_read"))?
-    {
+    loop {
+        let chunk = match field.try_next().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(_) => {
+                upload.abort().await;
+                return Err(AppError::BadRequest("upload_err_read"));
+            }
+        };
         if refused.is_some() {
             // Keep reading so the answer reaches the browser; nothing more is stored.
             continue;
@@ -200,24 +203,27 @@ async fn receive(
         if tail.len() > TAIL {
             tail.drain(..tail.len() - TAIL);
         }
-        upload
-            .write(&chunk)
-            .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("writing an upload")))?;
+        if let Err(e) = upload.write(&chunk).await {
+            upload.abort().await;
+            return Err(AppError::Internal(
+                anyhow::Error::new(e).context("writing an upload"),
+            ));
+        }
     }
-    if let Some(r) = refused {
-        return Ok(Err(r));
-    }
-    if size == 0 {
-        return Ok(Err(UploadRefusal::Empty));
-    }
-    let Some(kind) = FileType::sniff(&head) else {
-        return Ok(Err(UploadRefusal::WrongType));
+    let kind = FileType::sniff(&head);
+    let refused = refused.or(match kind {
+        _ if size == 0 => Some(UploadRefusal::Empty),
+        None => Some(UploadRefusal::WrongType),
+        Some(k) if !k.complete(&tail) => Some(UploadRefusal::Truncated),
+        Some(_) => None,
+    });
+    let (Some(kind), None) = (kind, refused) else {
+        upload.abort().await;
+        return Ok(Err(refused.unwrap_or(UploadRefusal::WrongType)));
     };
-    if !kind.complete(&tail) {
-        return Ok(Err(UploadRefusal::Truncated));
-    }
     upload
         .finish()
+        .await
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("finishing an upload")))?;
     Ok(Ok(Received {
         key,
@@ -366,7 +372,7 @@ pub async fn upload(
         Ok(Err(Some(Refusal::DossierTooLarge))) => Some(Some(UploadRefusal::DossierTooLarge)),
         Ok(Err(None)) => Some(None),
         Err(e) => {
-            let _ = state.storage.delete(&received.key);
+            let _ = state.storage.delete(&received.key).await;
             return Err(e);
         }
     };
@@ -377,7 +383,7 @@ pub async fn upload(
         ))),
         Some(r) => {
             // Not kept: the bytes go too.
-            if let Err(e) = state.storage.delete(&received.key) {
+            if let Err(e) = state.storage.delete(&received.key).await {
                 tracing::warn!(error = %e, "a refused upload could not be removed");
             }
             match r {
@@ -420,7 +426,7 @@ pub async fn delete_file(
         })
     })
     .await?;
-    if let Err(e) = state.storage.delete(&key) {
+    if let Err(e) = state.storage.delete(&key).await {
         tracing::warn!(error = %e, key, "a removed upload's bytes could not be deleted");
     }
     Ok(see_other(&draft_path(&id, "documents")))
@@ -481,19 +487,10 @@ pub async fn download(
     })
     .await?
     .ok_or(AppError::NotFound)?;
-    let reader = state
-        .storage
-        .open(&file.storage_key)
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("opening a stored file")))?;
-    let stream = futures_util::stream::try_unfold(reader, |mut r| async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        let n = r.read(&mut buf)?;
-        if n == 0 {
-            return Ok::<_, std::io::Error>(None);
-        }
-        buf.truncate(n);
-        Ok(Some((web::Bytes::from(buf), r)))
-    });
+    let stream =
+        state.storage.open(&file.storage_key).await.map_err(|e| {
+            AppError::Internal(anyhow::Error::new(e).context("opening a stored file"))
+        })?;
     Ok(HttpResponse::Ok()
         .content_type(file.content_type.as_str())
         .insert_header((header::CONTENT_DISPOSITION, disposition(&file.file_name)))

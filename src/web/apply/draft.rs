@@ -643,7 +643,7 @@ pub async fn delete_draft(
     })
     .await?;
     for key in keys {
-        if let Err(e) = state.storage.delete(&key) {
+        if let Err(e) = state.storage.delete(&key).await {
             tracing::warn!(error = %e, key, "a deleted draft's file could not be removed");
         }
     }
