@@ -96,9 +96,11 @@ pub fn establish(url: &str) -> ConnectionResult<DbConnection> {
         Backend::Sqlite => {
             let mut c = diesel::SqliteConnection::establish(sqlite_path(url))?;
             // WAL lets readers run beside the writer; the busy timeout makes writers queue instead of failing.
+            // The busy timeout first: switching to WAL needs a lock, and a new connection made
+            // while a long write transaction runs must wait for it, not fail.
             c.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
             .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
             Ok(DbConnection::Sqlite(c))

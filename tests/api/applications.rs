@@ -247,6 +247,29 @@ async fn a_citizen_files_a_birth_registration_and_follows_it() {
     assert!(applicant.contains("value=\"dan@example.vn\""));
 
     complete_birth_draft(&app, &draft).await;
+    // Every page of the journey stays small (a phone on a slow line).
+    let mut pages = vec![
+        "/apply/1.001193".to_string(),
+        draft.clone(),
+        format!("{draft}/documents"),
+        format!("{draft}/check"),
+    ];
+    for key in [
+        "applicant",
+        "requester",
+        "child",
+        "mother",
+        "father",
+        "marriage",
+        "declaration",
+    ] {
+        pages.push(format!("{draft}/sections/{key}"));
+    }
+    for page in &pages {
+        let (status, html) = app.get_text(page).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(html.len() < 60 * 1024, "{page} is {} bytes", html.len());
+    }
     let check = unescape(&app.get_text(&format!("{draft}/check")).await.1);
     assert!(check.contains("Nguyễn Minh An") && check.contains("giay-chung-sinh.pdf"));
     assert!(check.contains("20/11/2026"), "dates as people write them");
@@ -263,6 +286,11 @@ async fn a_citizen_files_a_birth_registration_and_follows_it() {
     assert_eq!(receipt, format!("/dossiers/{code}?new=1"));
     let (status, html) = app.get_text(&receipt).await;
     assert_eq!(status, 200);
+    assert!(
+        html.len() < 60 * 1024,
+        "the receipt is {} bytes",
+        html.len()
+    );
     assert!(html.contains(&code) && html.contains("Mới đăng ký"));
     assert!(html.contains("<svg"), "a QR code of the tracking link");
     assert!(html.contains("Ngày hẹn trả kết quả"));
@@ -325,6 +353,44 @@ async fn a_citizen_files_a_birth_registration_and_follows_it() {
     let strip = |h: &str| h.split("name=\"_csrf\"").next().map(str::to_string);
     assert_eq!(strip(&wrong_phone), strip(&no_such));
 
+    // The API, with the citizen's token: the same dossier; without a token, 401.
+    let csrf = crate::accounts::form_token(&app, "/account/api-tokens").await;
+    let res = crate::accounts::post(
+        &app,
+        "/account/api-tokens",
+        &[("_csrf", &csrf), ("name", "app")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, page) = app.get_text("/account/api-tokens").await;
+    let token = page
+        .split("id=\"new-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the new token")
+        .to_string();
+    let api = |bearer: Option<String>, code: String| {
+        let address = app.address.clone();
+        async move {
+            let mut req = client().get(format!("{address}/api/v1/dossiers/{code}"));
+            if let Some(t) = bearer {
+                req = req.bearer_auth(t);
+            }
+            let res = req.send().await.expect("api");
+            let status = res.status().as_u16();
+            (
+                status,
+                res.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    let (status, json) = api(Some(token.clone()), code.clone()).await;
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["status"], 1);
+    assert_eq!(json["code"], code.as_str());
+    assert_eq!(json["timeline"][0]["action"], "submit");
+    assert_eq!(api(None, code.clone()).await.0, 401);
+
     // Another citizen gets 404 for the dossier and its files.
     let file_id: String = attachments::table
         .select(attachments::public_id)
@@ -349,6 +415,21 @@ async fn a_citizen_files_a_birth_registration_and_follows_it() {
         let (status, _) = stranger.get_text(&path).await;
         assert_eq!(status, 404, "{path}");
     }
+    let csrf = crate::accounts::form_token(&stranger, "/account/api-tokens").await;
+    crate::accounts::post(
+        &stranger,
+        "/account/api-tokens",
+        &[("_csrf", &csrf), ("name", "x")],
+    )
+    .await;
+    let (_, page) = stranger.get_text("/account/api-tokens").await;
+    let theirs = page
+        .split("id=\"new-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the new token")
+        .to_string();
+    assert_eq!(api(Some(theirs), code.clone()).await.0, 404, "not theirs");
 }
 
 fn app_clone(app: &TestApp) -> TestApp {

@@ -480,7 +480,7 @@ pub struct CsrfOnly {
 }
 
 /// The confirmation email.
-pub(crate) fn submitted_email(
+pub fn submitted_email(
     state: &AppState,
     lang: Lang,
     s: &Submitted,
@@ -597,7 +597,8 @@ pub async fn submit(
             }];
             check_page(&state, &req, &l, &errors, StatusCode::PAYMENT_REQUIRED)
         }
-        Err(SubmitError::DailyLimit) => Err(AppError::Unavailable),
+        // 9,999 codes a day per office: the code's four digits are used up.
+        Err(SubmitError::DailyLimit) => Err(AppError::BadRequest("apply_daily_limit")),
     }
 }
 
