@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 
 DATABASE_URL="sqlite://$TMP/portal.db" PORTAL_BIND="127.0.0.1:$PORT" PORTAL_DEMO=true \
-    PORTAL_MAIL_DIR="$TMP/mail" PORTAL_LOG_FORMAT=json RUST_LOG=warn \
+    PORTAL_MAIL_DIR="$TMP/mail" PORTAL_UPLOAD_DIR="$TMP/uploads" PORTAL_LOG_FORMAT=json RUST_LOG=warn \
     "$BIN" serve >"$TMP/portal.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 120); do

@@ -291,6 +291,7 @@ impl utoipa::Modify for BearerScheme {
         AgencyList,
         OfficePage,
         OfficeInfo,
+        super::directory::OfficeKind,
         UnitInfo,
         Ignored,
         Sort,

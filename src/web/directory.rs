@@ -81,12 +81,26 @@ pub struct OfficeQuery {
     pub province: Option<String>,
     /// Ward code, e.g. `00004`.
     pub ward: Option<String>,
-    /// `ministry`, `province_committee`, `department`, `ward_committee` or `ward_police`.
+    /// The kind of office.
+    #[param(value_type = Option<OfficeKind>)]
     pub kind: Option<String>,
     /// 1-based page.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     /// Offices per page, 1–100 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub per_page: Option<String>,
+}
+
+/// The kinds of office (documentation of the `kind` filter).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OfficeKind {
+    Ministry,
+    ProvinceCommittee,
+    Department,
+    WardCommittee,
+    WardPolice,
 }
 
 impl OfficeQuery {
