@@ -77,10 +77,17 @@ impl Application {
         let port = listener.local_addr()?.port();
         let mut settings = settings;
         if settings.payment.sandbox {
-            // The sandbox bank calls us server to server, straight at the listener.
+            // The sandbox bank calls us server to server, straight at the listener (unless a
+            // test points it elsewhere).
             let local = format!("http://127.0.0.1:{port}");
-            settings.payment.ipn_url = format!("{local}/payments/vnpay/ipn");
-            settings.payment.query_url = format!("{local}/sandbox/vnpay/query");
+            if settings.payment.ipn_url.is_empty()
+                || settings.payment.ipn_url.starts_with("http://127.0.0.1/")
+            {
+                settings.payment.ipn_url = format!("{local}/payments/vnpay/ipn");
+            }
+            if settings.payment.query_url.is_empty() {
+                settings.payment.query_url = format!("{local}/sandbox/vnpay/query");
+            }
         }
         let places = {
             let mut conn = pool.get().context("database connection")?;
@@ -164,6 +171,8 @@ impl Application {
                 tera: crate::startup::load_templates(&state.settings)?,
                 storage: state.storage.clone(),
                 public_url: state.settings.public_url.trim_end_matches('/').to_string(),
+                places: state.places.clone(),
+                gateway: state.settings.payment.clone(),
             })
             .spawn();
         }

@@ -79,6 +79,26 @@ fn generated(
     Ok(default_form(code, name, &rows))
 }
 
+/// Every form ends with a slot for other documents the citizen wants to add.
+fn with_other_documents(mut def: FormDefinition) -> FormDefinition {
+    let taken = def.documents.iter().any(|d| d.key == "other") || def.field("other").is_some();
+    if !taken {
+        def.documents
+            .push(crate::domain::form_schema::DocumentSlot {
+                key: "other".into(),
+                label: crate::domain::form_schema::Text::Localized {
+                    vi: "Giấy tờ khác (nếu có)".into(),
+                    en: "Other documents (if any)".into(),
+                },
+                help: None,
+                required: false,
+                when: None,
+                max_files: 10,
+            });
+    }
+    def
+}
+
 /// The form a new application uses: the latest published version, else the generated one.
 /// Returns the version recorded on the draft with it.
 pub fn current(
@@ -95,8 +115,11 @@ pub fn current(
         .first(conn)
         .optional()?;
     match latest {
-        Some((version, json)) => Ok((version, parse(&json)?)),
-        None => Ok((GENERATED_VERSION, generated(conn, service_id, code, name)?)),
+        Some((version, json)) => Ok((version, with_other_documents(parse(&json)?))),
+        None => Ok((
+            GENERATED_VERSION,
+            with_other_documents(generated(conn, service_id, code, name)?),
+        )),
     }
 }
 
@@ -109,12 +132,14 @@ pub fn version(
     version: i32,
 ) -> QueryResult<FormDefinition> {
     if version == GENERATED_VERSION {
-        return generated(conn, service_id, code, name);
+        return Ok(with_other_documents(generated(
+            conn, service_id, code, name,
+        )?));
     }
     let json: String = forms::table
         .filter(forms::service_code.eq(code))
         .filter(forms::version.eq(version))
         .select(forms::definition)
         .first(conn)?;
-    parse(&json)
+    Ok(with_other_documents(parse(&json)?))
 }

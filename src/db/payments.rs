@@ -177,6 +177,8 @@ pub fn apply(
     }
     let (status, outcome) = if n.success {
         (PaymentStatus::Paid, "paid")
+    } else if n.cancelled {
+        (PaymentStatus::Cancelled, "cancelled")
     } else {
         (PaymentStatus::Failed, "declined")
     };
@@ -235,4 +237,65 @@ pub fn notifications(
             payment_notifications::received_at,
         ))
         .load(conn)
+}
+
+/// Applies a verified notification (an IPN, or a query's answer during reconciliation) and, when
+/// it newly pays a draft whose fee was due at filing, files the dossier — one transaction. If the
+/// answers were changed into something incomplete meanwhile, the payment stays paid and the
+/// citizen files from the check page.
+pub fn apply_and_file(
+    conn: &mut DbConnection,
+    n: &Notification,
+    payload: &str,
+    now: NaiveDateTime,
+    place_exists: &dyn Fn(&str, Option<&str>) -> bool,
+    email: &dyn Fn(&super::dossiers::Submitted) -> anyhow::Result<crate::mail::RenderedEmail>,
+) -> Result<Applied, super::dossiers::SubmitError> {
+    super::transaction(conn, |conn| {
+        let applied = apply(conn, n, payload, now)?;
+        if let Some(p) = &applied.newly_paid
+            && let Some(draft_id) = p.draft_id
+            && let Some(draft) = super::drafts::find(conn, draft_id)?
+        {
+            match super::dossiers::submit(
+                conn,
+                &super::dossiers::SubmitInput {
+                    draft_public_id: &draft.public_id,
+                    user_id: draft.user_id,
+                    now,
+                    place_exists,
+                    email,
+                },
+            ) {
+                Ok(_) | Err(super::dossiers::SubmitError::Incomplete { .. }) => {}
+                Err(super::dossiers::SubmitError::Db(e)) => {
+                    return Err(super::dossiers::SubmitError::Db(e));
+                }
+                Err(other) => tracing::warn!(?other, "a paid draft could not be filed yet"),
+            }
+        }
+        Ok(applied)
+    })
+}
+
+/// Marks a pending payment the gateway never heard of as cancelled (after a day).
+pub fn cancel_unknown(
+    conn: &mut DbConnection,
+    reference: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        payments::table
+            .filter(payments::reference.eq(reference))
+            .filter(payments::status.eq(PaymentStatus::Pending.as_str())),
+    )
+    .set((
+        payments::status.eq(PaymentStatus::Cancelled.as_str()),
+        payments::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if n == 1 {
+        log(conn, reference, "unknown_to_gateway", "", now)?;
+    }
+    Ok(n == 1)
 }

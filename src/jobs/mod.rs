@@ -1,7 +1,10 @@
 //! Scheduled work, run by every worker (the web process's and `portal worker`), safe when
 //! several run at once: reminders before a draft expires (each marked sent by a conditional
-//! update, so one worker wins and one email goes out), and the deletion of expired drafts
-//! with their files.
+//! update, so one worker wins and one email goes out), the deletion of expired drafts
+//! with their files, and the reconciliation of payments still pending after `RECONCILE_AFTER`
+//! (the gateway's notification may have been lost): the gateway is asked, and its signed
+//! answer is applied exactly as a notification would be (idempotent, so two workers asking
+//! at once change the payment once).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,18 +25,34 @@ const BATCH: i64 = 200;
 pub struct Report {
     pub reminded: usize,
     pub expired: usize,
+    /// Pending payments the gateway was asked about, and those it settled.
+    pub queried: usize,
+    pub settled: usize,
 }
+
+/// How long a payment may stay pending before the gateway is asked about it.
+pub const RECONCILE_AFTER: chrono::Duration = chrono::Duration::minutes(15);
+/// A payment the gateway does not know after this long is cancelled.
+pub const GIVE_UP_AFTER: chrono::Duration = chrono::Duration::hours(24);
 
 pub struct Jobs {
     pub pool: Pool,
     pub tera: tera::Tera,
     pub storage: Arc<dyn Storage>,
     pub public_url: String,
+    pub places: crate::catalogue::places::Places,
+    pub gateway: crate::payments::GatewaySettings,
 }
 
 impl Jobs {
     pub fn new(pool: Pool, settings: &crate::config::Settings) -> Result<Arc<Jobs>> {
+        let places = {
+            let mut conn = pool.get().context("database connection")?;
+            crate::catalogue::places::Places::load(&mut conn)?
+        };
         Ok(Arc::new(Jobs {
+            places,
+            gateway: settings.payment.clone(),
             pool,
             tera: crate::startup::load_templates(settings)?,
             storage: crate::storage::from_settings(settings)?,
@@ -53,7 +72,88 @@ impl Jobs {
                 tracing::warn!(error = %e, key, "an expired draft's file could not be removed");
             }
         }
+        let mut report = report;
+        self.reconcile(now, &mut report).await?;
         Ok(report)
+    }
+
+    /// Asks the gateway about payments pending for longer than `RECONCILE_AFTER`.
+    async fn reconcile(self: &Arc<Self>, now: NaiveDateTime, report: &mut Report) -> Result<()> {
+        let (Some(secret), false) = (
+            self.gateway.hash_secret.clone(),
+            self.gateway.query_url.is_empty(),
+        ) else {
+            return Ok(());
+        };
+        let me = self.clone();
+        let pending =
+            tokio::task::spawn_blocking(move || -> Result<Vec<crate::db::payments::Payment>> {
+                let mut conn = me.pool.get().context("database connection")?;
+                Ok(crate::db::payments::pending_before(
+                    &mut conn,
+                    now - RECONCILE_AFTER,
+                    BATCH,
+                )?)
+            })
+            .await??;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()?;
+        let local = crate::domain::calendar::to_local;
+        for p in pending {
+            report.queried += 1;
+            let q = crate::payments::query_request(
+                &self.gateway,
+                &secret,
+                &p.reference,
+                local(p.created_at),
+                local(now),
+            );
+            let answer: serde_json::Value = match http
+                .post(&self.gateway.query_url)
+                .json(&q)
+                .send()
+                .await
+            {
+                Ok(res) => res.json().await.unwrap_or_default(),
+                Err(e) => {
+                    tracing::warn!(error = %e, reference = %p.reference, "payment query failed");
+                    continue;
+                }
+            };
+            if !crate::payments::verify_fields(&secret, &answer, &crate::payments::ANSWER_FIELDS) {
+                tracing::warn!(reference = %p.reference, "payment query answer with a bad signature");
+                continue;
+            }
+            let me = self.clone();
+            let payload = answer.to_string();
+            let settled = tokio::task::spawn_blocking(move || -> Result<bool> {
+                let mut conn = me.pool.get().context("database connection")?;
+                match crate::payments::read_answer(&answer) {
+                    Some(n) => {
+                        let places = |pr: &str, w: Option<&str>| me.places.exists(pr, w);
+                        let email = |s: &crate::db::dossiers::Submitted| {
+                            crate::mail::dossier_submitted(&me.tera, &me.public_url, Lang::Vi, s)
+                        };
+                        let applied = crate::db::payments::apply_and_file(
+                            &mut conn, &n, &payload, now, &places, &email,
+                        )
+                        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                        Ok(applied.rsp == crate::payments::rsp::CONFIRMED)
+                    }
+                    None if p.created_at + GIVE_UP_AFTER <= now => Ok(
+                        crate::db::payments::cancel_unknown(&mut conn, &p.reference, now)?,
+                    ),
+                    None => Ok(false),
+                }
+            })
+            .await??;
+            report.settled += usize::from(settled);
+        }
+        Ok(())
     }
 
     fn database_pass(&self, now: NaiveDateTime) -> Result<(Report, Vec<String>)> {

@@ -67,6 +67,31 @@ pub fn render(
     })
 }
 
+/// The confirmation of a filed dossier.
+pub fn dossier_submitted(
+    tera: &tera::Tera,
+    public_url: &str,
+    lang: Lang,
+    s: &crate::db::dossiers::Submitted,
+) -> anyhow::Result<RenderedEmail> {
+    let base = public_url.trim_end_matches('/');
+    let when = |t: chrono::NaiveDateTime| {
+        let local = crate::domain::calendar::to_local(t);
+        match lang {
+            Lang::Vi => local.format("%H:%M ngày %d/%m/%Y").to_string(),
+            Lang::En => local.format("%H:%M on %d/%m/%Y").to_string(),
+        }
+    };
+    let mut ctx = tera::Context::new();
+    ctx.insert("s", s);
+    ctx.insert("name", &s.applicant_name);
+    ctx.insert("submitted_at", &when(s.submitted_at));
+    ctx.insert("due", &s.due_at.map(when));
+    ctx.insert("link", &format!("{base}/dossiers/{}", s.code));
+    ctx.insert("track", &format!("{base}/track"));
+    render(tera, lang, "dossier_submitted", &ctx)
+}
+
 /// Collapses any run of whitespace (including newlines a template may leave) into one space.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")

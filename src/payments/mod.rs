@@ -128,6 +128,116 @@ pub fn payment_url(g: &GatewaySettings, secret: &str, p: &PaymentRequest) -> Str
     format!("{}{sep}{query}", g.pay_url)
 }
 
+/// HMAC-SHA512 of `fields` joined by `|` (the query API's signature), lower-case hex.
+pub fn sign_fields(secret: &str, fields: &[&str]) -> String {
+    let Ok(mut mac) = HmacSha512::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(fields.join("|").as_bytes());
+    data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes())
+}
+
+/// The fields of a status query (`querydr`), in signing order.
+pub const QUERY_FIELDS: [&str; 9] = [
+    "vnp_RequestId",
+    "vnp_Version",
+    "vnp_Command",
+    "vnp_TmnCode",
+    "vnp_TxnRef",
+    "vnp_TransactionDate",
+    "vnp_CreateDate",
+    "vnp_IpAddr",
+    "vnp_OrderInfo",
+];
+
+/// The fields of a query's answer, in signing order.
+pub const ANSWER_FIELDS: [&str; 15] = [
+    "vnp_ResponseId",
+    "vnp_Command",
+    "vnp_ResponseCode",
+    "vnp_Message",
+    "vnp_TmnCode",
+    "vnp_TxnRef",
+    "vnp_Amount",
+    "vnp_BankCode",
+    "vnp_PayDate",
+    "vnp_TransactionNo",
+    "vnp_TransactionType",
+    "vnp_TransactionStatus",
+    "vnp_OrderInfo",
+    "vnp_PromotionCode",
+    "vnp_PromotionAmount",
+];
+
+/// A JSON object's string fields in `order`, for signing.
+pub fn json_fields<'a>(v: &'a serde_json::Value, order: &[&str]) -> Vec<&'a str> {
+    order
+        .iter()
+        .map(|k| v.get(*k).and_then(|x| x.as_str()).unwrap_or(""))
+        .collect()
+}
+
+/// The signed status query for a payment.
+pub fn query_request(
+    g: &GatewaySettings,
+    secret: &str,
+    reference: &str,
+    created_local: chrono::NaiveDateTime,
+    now_local: chrono::NaiveDateTime,
+) -> serde_json::Value {
+    let request_id: u64 = rand::random::<u64>() % 1_000_000_000_000;
+    let mut v = serde_json::json!({
+        "vnp_RequestId": request_id.to_string(),
+        "vnp_Version": "2.1.0",
+        "vnp_Command": "querydr",
+        "vnp_TmnCode": g.tmn_code,
+        "vnp_TxnRef": reference,
+        "vnp_TransactionDate": created_local.format("%Y%m%d%H%M%S").to_string(),
+        "vnp_CreateDate": now_local.format("%Y%m%d%H%M%S").to_string(),
+        "vnp_IpAddr": "127.0.0.1",
+        "vnp_OrderInfo": format!("Tra cuu giao dich {reference}"),
+    });
+    let hash = sign_fields(secret, &json_fields(&v, &QUERY_FIELDS));
+    v["vnp_SecureHash"] = serde_json::Value::String(hash);
+    v
+}
+
+/// Whether a JSON message's `vnp_SecureHash` is the signature of its `order` fields.
+pub fn verify_fields(secret: &str, v: &serde_json::Value, order: &[&str]) -> bool {
+    let given = v
+        .get("vnp_SecureHash")
+        .and_then(|h| h.as_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let Ok(given) = data_encoding::HEXLOWER.decode(given.as_bytes()) else {
+        return false;
+    };
+    let Ok(mut mac) = HmacSha512::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(json_fields(v, order).join("|").as_bytes());
+    mac.verify_slice(&given).is_ok()
+}
+
+/// What a verified query answer says: None when the gateway has no such transaction.
+pub fn read_answer(v: &serde_json::Value) -> Option<Notification> {
+    let get = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
+    if get("vnp_ResponseCode") != "00" {
+        return None;
+    }
+    let amount: i64 = get("vnp_Amount").parse().ok()?;
+    if amount < 0 || amount % 100 != 0 {
+        return None;
+    }
+    Some(Notification {
+        reference: get("vnp_TxnRef").to_string(),
+        amount_vnd: amount / 100,
+        success: get("vnp_TransactionStatus") == "00",
+        cancelled: false,
+        transaction_no: get("vnp_TransactionNo").to_string(),
+    })
+}
+
 /// A notification's content, once its signature is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
@@ -135,6 +245,8 @@ pub struct Notification {
     pub amount_vnd: i64,
     /// Both the response code and the transaction status say "00".
     pub success: bool,
+    /// The person cancelled at the gateway (response code 24).
+    pub cancelled: bool,
     pub transaction_no: String,
 }
 
@@ -150,6 +262,7 @@ pub fn read_notification(params: &[(String, String)]) -> Option<Notification> {
         amount_vnd: amount / 100,
         success: get("vnp_ResponseCode") == Some("00")
             && get("vnp_TransactionStatus").is_none_or(|s| s == "00"),
+        cancelled: get("vnp_ResponseCode") == Some("24"),
         transaction_no: get("vnp_TransactionNo").unwrap_or("").to_string(),
     })
 }
@@ -195,6 +308,34 @@ mod tests {
         params[1].1 = "100".into();
         assert!(!verify("s3cret", &params), "a changed amount");
         assert!(!verify("s3cret", &p(&[("vnp_TxnRef", "A1")])), "no hash");
+    }
+
+    #[test]
+    fn a_query_and_its_answer_are_signed_over_their_fields_in_order() {
+        let g = GatewaySettings {
+            sandbox: true,
+            tmn_code: "T".into(),
+            hash_secret: None,
+            pay_url: String::new(),
+            query_url: String::new(),
+            ipn_url: String::new(),
+            return_url: String::new(),
+        };
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .expect("time");
+        let mut q = query_request(&g, "k", "P1", t, t);
+        assert!(verify_fields("k", &q, &QUERY_FIELDS));
+        q["vnp_TxnRef"] = serde_json::json!("P2");
+        assert!(!verify_fields("k", &q, &QUERY_FIELDS));
+        let mut a = serde_json::json!({
+            "vnp_ResponseCode": "00", "vnp_TxnRef": "P1", "vnp_Amount": "1000000",
+            "vnp_TransactionStatus": "00", "vnp_TransactionNo": "9"
+        });
+        a["vnp_SecureHash"] = serde_json::json!(sign_fields("k", &json_fields(&a, &ANSWER_FIELDS)));
+        assert!(verify_fields("k", &a, &ANSWER_FIELDS));
+        let n = read_answer(&a).expect("found");
+        assert_eq!((n.amount_vnd, n.success), (10_000, true));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::apply::{draft_path, load, money, now, require_citizen, submitted_emai
 use super::auth::{Authenticated, check_csrf, client_ip, current_user};
 use super::redirect::see_other;
 use super::{AppState, lang_of, with_db};
-use crate::db::dossiers::{self, SubmitInput};
+use crate::db::dossiers;
 use crate::db::payments::{self, NewPayment, PaymentStatus};
 use crate::domain::calendar;
 use crate::error::AppError;
@@ -173,36 +173,13 @@ pub async fn ipn(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
     };
     let st = state.clone();
     let code = with_db(&state, "apply a payment notification", move |conn| {
-        crate::db::transaction(conn, |conn| {
-            let applied = payments::apply(conn, &n, &payload, now())?;
-            if let Some(p) = &applied.newly_paid
-                && let Some(draft_id) = p.draft_id
-                && let Some(draft) = crate::db::drafts::find(conn, draft_id)?
-            {
-                let places = |pr: &str, w: Option<&str>| st.places.exists(pr, w);
-                let email = |s: &dossiers::Submitted| submitted_email(&st, Lang::Vi, s);
-                // The fee was due at filing: the dossier is filed now. If the answers were
-                // changed into something incomplete meanwhile, the payment stays paid and the
-                // citizen submits from the check page.
-                match dossiers::submit(
-                    conn,
-                    &SubmitInput {
-                        draft_public_id: &draft.public_id,
-                        user_id: draft.user_id,
-                        now: now(),
-                        place_exists: &places,
-                        email: &email,
-                    },
-                ) {
-                    Ok(_) | Err(dossiers::SubmitError::Incomplete { .. }) => {}
-                    Err(dossiers::SubmitError::Db(e)) => return Err(AppError::Internal(e)),
-                    Err(other) => {
-                        tracing::warn!(?other, "a paid draft could not be submitted yet");
-                    }
-                }
-            }
-            Ok(applied.rsp)
-        })
+        let places = |pr: &str, w: Option<&str>| st.places.exists(pr, w);
+        let email = |s: &dossiers::Submitted| submitted_email(&st, Lang::Vi, s);
+        match payments::apply_and_file(conn, &n, &payload, now(), &places, &email) {
+            Ok(applied) => Ok(applied.rsp),
+            Err(dossiers::SubmitError::Db(e)) => Err(AppError::Internal(e)),
+            Err(other) => Err(AppError::Internal(anyhow::anyhow!("{other:?}"))),
+        }
     })
     .await?;
     Ok(ipn_answer(code))
@@ -342,6 +319,18 @@ pub async fn sandbox_decide(
     }
     let approved = get("decision") == "approve";
     let txn: u64 = rand::random::<u64>() % 100_000_000;
+    sandbox_ledger()
+        .lock()
+        .map_err(|_| AppError::Unavailable)?
+        .insert(
+            get("vnp_TxnRef"),
+            SandboxTxn {
+                approved,
+                amount: get("vnp_Amount"),
+                transaction_no: format!("{txn:08}"),
+                order_info: get("vnp_OrderInfo"),
+            },
+        );
     let mut notify: Vec<(String, String)> = [
         ("vnp_TmnCode", get("vnp_TmnCode")),
         ("vnp_Amount", get("vnp_Amount")),
@@ -387,4 +376,70 @@ pub async fn sandbox_decide(
     let back = super::redirect::safe_next(Some(&back), "/my");
     let sep = if back.contains('?') { '&' } else { '?' };
     Ok(see_other(&format!("{back}{sep}{query}")))
+}
+
+/// What the sandbox bank remembers of each transaction, for its query API.
+struct SandboxTxn {
+    approved: bool,
+    amount: String,
+    transaction_no: String,
+    order_info: String,
+}
+
+fn sandbox_ledger() -> &'static std::sync::Mutex<std::collections::HashMap<String, SandboxTxn>> {
+    static LEDGER: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, SandboxTxn>>,
+    > = std::sync::OnceLock::new();
+    LEDGER.get_or_init(Default::default)
+}
+
+/// POST `/sandbox/vnpay/query`: the sandbox bank's status query (`querydr`), signed both ways.
+pub async fn sandbox_query(
+    state: web::Data<AppState>,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, AppError> {
+    let secret = secret(&state)?;
+    let q = body.into_inner();
+    if !gateway::verify_fields(&secret, &q, &gateway::QUERY_FIELDS) {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({
+            "vnp_ResponseCode": "97", "vnp_Message": "Invalid signature"
+        })));
+    }
+    let reference = q["vnp_TxnRef"].as_str().unwrap_or("").to_string();
+    let mut answer = {
+        let ledger = sandbox_ledger().lock().map_err(|_| AppError::Unavailable)?;
+        match ledger.get(&reference) {
+            Some(t) => serde_json::json!({
+                "vnp_ResponseId": q["vnp_RequestId"],
+                "vnp_Command": "querydr",
+                "vnp_ResponseCode": "00",
+                "vnp_Message": "QueryDR Success",
+                "vnp_TmnCode": q["vnp_TmnCode"],
+                "vnp_TxnRef": reference,
+                "vnp_Amount": t.amount,
+                "vnp_BankCode": "NCB",
+                "vnp_PayDate": "",
+                "vnp_TransactionNo": t.transaction_no,
+                "vnp_TransactionType": "01",
+                "vnp_TransactionStatus": if t.approved { "00" } else { "02" },
+                "vnp_OrderInfo": t.order_info,
+                "vnp_PromotionCode": "",
+                "vnp_PromotionAmount": "",
+            }),
+            None => serde_json::json!({
+                "vnp_ResponseId": q["vnp_RequestId"],
+                "vnp_Command": "querydr",
+                "vnp_ResponseCode": "91",
+                "vnp_Message": "Transaction not found",
+                "vnp_TmnCode": q["vnp_TmnCode"],
+                "vnp_TxnRef": reference,
+            }),
+        }
+    };
+    let hash = gateway::sign_fields(
+        &secret,
+        &gateway::json_fields(&answer, &gateway::ANSWER_FIELDS),
+    );
+    answer["vnp_SecureHash"] = serde_json::Value::String(hash);
+    Ok(HttpResponse::Ok().json(answer))
 }

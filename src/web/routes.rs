@@ -135,6 +135,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
             resource("/sandbox/vnpay/pay")
                 .route(get().to(pay::sandbox_page))
                 .route(post().to(pay::sandbox_decide)),
-        );
+        )
+        .service(resource("/sandbox/vnpay/query").route(post().to(pay::sandbox_query)));
     }
 }

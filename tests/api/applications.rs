@@ -715,14 +715,12 @@ async fn routing_by_place_and_the_no_route_answer() {
     assert_eq!(status, 400);
 }
 
-#[tokio::test]
-async fn a_fee_is_paid_through_the_gateway_and_its_notification_files_the_dossier() {
-    let app = spawn_app().await;
-    registered_citizen(&app, "dan@example.vn", "001195012345").await;
-    let draft = start_draft(&app, "1.004222", "commune", "01", "00004").await;
-    section_ok(&app, &draft, "applicant", APPLICANT).await;
+/// Fills the permanent-residence form (CT01) and uploads the proof of residence.
+async fn complete_residence_draft(app: &TestApp, draft: &str) {
+    let draft = draft.to_string();
+    section_ok(app, &draft, "applicant", APPLICANT).await;
     section_ok(
-        &app,
+        app,
         &draft,
         "declarant",
         &[
@@ -736,7 +734,7 @@ async fn a_fee_is_paid_through_the_gateway_and_its_notification_files_the_dossie
     )
     .await;
     section_ok(
-        &app,
+        app,
         &draft,
         "household",
         &[
@@ -747,7 +745,7 @@ async fn a_fee_is_paid_through_the_gateway_and_its_notification_files_the_dossie
     )
     .await;
     section_ok(
-        &app,
+        app,
         &draft,
         "request",
         &[
@@ -760,15 +758,95 @@ async fn a_fee_is_paid_through_the_gateway_and_its_notification_files_the_dossie
     )
     .await;
     section_ok(
-        &app,
+        app,
         &draft,
         "declaration",
         &[("signed_at", "Phường Ba Đình"), ("declaration", "true")],
     )
     .await;
-    let res = upload(&app, &draft, "residence_proof", "so-do.pdf", pdf_bytes()).await;
+    let res = upload(app, &draft, "residence_proof", "so-do.pdf", pdf_bytes()).await;
     assert_eq!(res.status().as_u16(), 303);
+}
 
+/// From the check page, pays at the sandbox bank (`decision`); returns where the bank sends
+/// the browser back.
+async fn pay_at_sandbox(app: &TestApp, draft: &str, decision: &str) -> String {
+    let res = post_page(app, &format!("{draft}/check"), &format!("{draft}/pay"), &[]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let bank = location(&res);
+    let (_, page) = app.get_text(&bank).await;
+    let mut form: Vec<(String, String)> =
+        form_urlencoded::parse(bank.split_once('?').expect("query").1.as_bytes())
+            .into_owned()
+            .collect();
+    form.push(("_csrf".into(), csrf_of(&page)));
+    form.push(("decision".into(), decision.into()));
+    let res = app
+        .client
+        .post(format!("{}/sandbox/vnpay/pay", app.address))
+        .form(&form)
+        .send()
+        .await
+        .expect("decide");
+    assert_eq!(res.status().as_u16(), 303);
+    location(&res)
+}
+
+#[tokio::test]
+async fn a_lost_payment_notification_is_settled_by_asking_the_gateway() {
+    let mut settings = test_settings(fresh_database());
+    // The bank's notification never arrives.
+    settings.payment.ipn_url = "http://127.0.0.1:9/lost".into();
+    let app = spawn_with(settings).await;
+    registered_citizen(&app, "dan@example.vn", "001195012345").await;
+    let draft = start_draft(&app, "1.004222", "commune", "01", "00004").await;
+    complete_residence_draft(&app, &draft).await;
+    let back = pay_at_sandbox(&app, &draft, "approve").await;
+    let (status, page) = app.get_text(&back).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Đang chờ ngân hàng xác nhận"),
+        "pending, not filed"
+    );
+    let count: i64 = dossiers::table
+        .count()
+        .get_result(&mut app.db())
+        .expect("count");
+    assert_eq!(count, 0);
+
+    let mut worker_settings = app.settings.clone();
+    worker_settings.payment.query_url = format!("{}/sandbox/vnpay/query", app.address);
+    let pool = portal::db::connect_pool(&app.db_url, 2).expect("pool");
+    let jobs = portal::jobs::Jobs::new(pool, &worker_settings).expect("jobs");
+    let soon = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(1);
+    assert_eq!(
+        jobs.run_once(soon).await.expect("run").queried,
+        0,
+        "too early to ask"
+    );
+    let later = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(20);
+    let report = jobs.run_once(later).await.expect("run");
+    assert_eq!((report.queried, report.settled), (1, 1));
+    let code: String = dossiers::table
+        .select(dossiers::code)
+        .first(&mut app.db())
+        .expect("filed by the reconciliation");
+    assert!(code.starts_with("00004.01.00.H01-"));
+    assert_eq!(
+        jobs.run_once(later).await.expect("run").queried,
+        0,
+        "nothing left pending"
+    );
+    let res = app.get(&back).await;
+    assert_eq!(location(&res), format!("/dossiers/{code}?new=1"));
+}
+
+#[tokio::test]
+async fn a_fee_is_paid_through_the_gateway_and_its_notification_files_the_dossier() {
+    let app = spawn_app().await;
+    registered_citizen(&app, "dan@example.vn", "001195012345").await;
+    let draft = start_draft(&app, "1.004222", "commune", "01", "00004").await;
+    complete_residence_draft(&app, &draft).await;
     // Submitting without paying is refused.
     let res = submit(&app, &draft).await;
     assert_eq!(res.status().as_u16(), 402);

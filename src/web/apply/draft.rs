@@ -485,17 +485,7 @@ pub fn submitted_email(
     lang: Lang,
     s: &Submitted,
 ) -> anyhow::Result<crate::mail::RenderedEmail> {
-    let mut ctx = tera::Context::new();
-    ctx.insert("s", s);
-    ctx.insert("name", &s.applicant_name);
-    ctx.insert("submitted_at", &local_time(s.submitted_at, lang));
-    ctx.insert("due", &s.due_at.map(|d| local_time(d, lang)));
-    ctx.insert(
-        "link",
-        &super::absolute(state, &format!("/dossiers/{}", s.code)),
-    );
-    ctx.insert("track", &super::absolute(state, "/track"));
-    crate::mail::render(&state.tera, lang, "dossier_submitted", &ctx)
+    crate::mail::dossier_submitted(&state.tera, &state.settings.public_url, lang, s)
 }
 
 /// Turns a refused submission into the check page's error summary.
