@@ -7,6 +7,7 @@ pub mod cccd;
 pub mod dossier;
 pub mod form_schema;
 pub mod level;
+pub mod lifecycle;
 pub mod login;
 pub mod procedure;
 pub mod routing;
