@@ -446,6 +446,120 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
     Ok(submitted)
 }
 
+/// A move of a dossier through its lifecycle (see `domain::lifecycle`).
+pub struct Move<'a> {
+    pub code: &'a str,
+    pub action: crate::domain::lifecycle::Action,
+    pub actor: crate::domain::lifecycle::Actor,
+    pub actor_id: Option<i64>,
+    /// The `lock_version` the person saw: another move since then is a conflict.
+    pub seen_version: i32,
+    pub note: &'a str,
+    /// UTC.
+    pub now: NaiveDateTime,
+    /// Whether the actor may see this dossier (the citizen's own, an office's staff): a dossier
+    /// outside it is "not found".
+    pub in_scope: &'a dyn Fn(&Dossier) -> bool,
+    /// The email telling the citizen, for the outbox.
+    pub email: &'a dyn Fn(&Dossier, Status) -> anyhow::Result<RenderedEmail>,
+}
+
+#[derive(Debug)]
+pub enum MoveError {
+    NotFound,
+    Refused(crate::domain::lifecycle::Refusal),
+    /// The action must say why (a reason, the missing items).
+    NoteRequired,
+    /// Someone moved it first: its status now.
+    Conflict(Status),
+    Db(anyhow::Error),
+}
+
+impl From<diesel::result::Error> for MoveError {
+    fn from(e: diesel::result::Error) -> Self {
+        MoveError::Db(e.into())
+    }
+}
+
+/// Applies a move in one transaction: the check, the status with optimistic concurrency, the
+/// clock (paused while the citizen is asked for something, restarted in full when they answer
+/// a supplement request), the timeline event, and the citizen's email in the outbox.
+pub fn apply_move(conn: &mut DbConnection, m: &Move) -> Result<Dossier, MoveError> {
+    super::transaction(conn, |conn| {
+        let d = find_by_code(conn, m.code)?
+            .filter(|d| (m.in_scope)(d))
+            .ok_or(MoveError::NotFound)?;
+        let note = m.note.trim();
+        if m.action.needs_note() && note.is_empty() {
+            return Err(MoveError::NoteRequired);
+        }
+        if d.lock_version != m.seen_version {
+            return Err(MoveError::Conflict(d.status));
+        }
+        let to = crate::domain::lifecycle::transition(d.status, m.action, m.actor)
+            .map_err(MoveError::Refused)?;
+        let mut due_at = d.due_at;
+        let mut clock_starts_at = d.clock_starts_at;
+        if m.action == crate::domain::lifecycle::Action::Supplement {
+            // The time limit restarts when the dossier is complete (domain.md §3).
+            let cal = calendar(conn)?;
+            let local = calendar::to_local(m.now);
+            clock_starts_at = calendar::to_utc(cal.counting_starts(local));
+            if let Some(limit) = parse_time_limit(&d.time_limit) {
+                due_at = Some(calendar::to_utc(cal.due(local, limit)));
+            }
+        }
+        let changed = diesel::update(
+            dossiers::table
+                .find(d.id)
+                .filter(dossiers::lock_version.eq(m.seen_version)),
+        )
+        .set((
+            dossiers::status.eq(i32::from(to.code())),
+            dossiers::lock_version.eq(m.seen_version + 1),
+            dossiers::clock_starts_at.eq(clock_starts_at),
+            dossiers::due_at.eq(due_at),
+            dossiers::updated_at.eq(m.now),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            let now_status = find_by_code(conn, m.code)?.map_or(d.status, |x| x.status);
+            return Err(MoveError::Conflict(now_status));
+        }
+        diesel::insert_into(dossier_events::table)
+            .values((
+                dossier_events::dossier_id.eq(d.id),
+                dossier_events::at.eq(m.now),
+                dossier_events::actor_id.eq(m.actor_id),
+                dossier_events::action.eq(m.action.as_str()),
+                dossier_events::from_status.eq(Some(i32::from(d.status.code()))),
+                dossier_events::to_status.eq(i32::from(to.code())),
+                dossier_events::note.eq(note),
+                dossier_events::internal.eq(false),
+            ))
+            .execute(conn)?;
+        let moved = Dossier {
+            status: to,
+            lock_version: m.seen_version + 1,
+            clock_starts_at,
+            due_at,
+            updated_at: m.now,
+            ..d
+        };
+        if !moved.applicant_email.is_empty() {
+            let email = (m.email)(&moved, to).map_err(MoveError::Db)?;
+            super::outbox::enqueue(conn, &moved.applicant_email, &email, m.now)?;
+        }
+        Ok(moved)
+    })
+}
+
+/// The limit stored on a dossier (`unit:amount`, as `online_time_limit` wrote it).
+pub fn parse_time_limit(stored: &str) -> Option<TimeLimit> {
+    let (unit, amount) = stored.split_once(':')?;
+    TimeLimit::from_record(amount.parse().ok()?, unit)
+}
+
 /// The person's own dossier by code; None for anyone else's.
 pub fn find_own(conn: &mut DbConnection, code: &str, user_id: i64) -> QueryResult<Option<Dossier>> {
     dossiers::table

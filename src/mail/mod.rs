@@ -19,7 +19,7 @@ pub use transport::Transport;
 
 /// The emails the application sends, each with `subject.txt`, `body.txt` and `body.html` in every
 /// language (a unit test renders them all).
-pub const EMAILS: [&str; 7] = [
+pub const EMAILS: [&str; 8] = [
     "verify_email",
     "reset_password",
     "account_locked",
@@ -27,6 +27,7 @@ pub const EMAILS: [&str; 7] = [
     "email_changed",
     "dossier_submitted",
     "draft_expiring",
+    "dossier_status",
 ];
 
 /// One message, rendered in the recipient's language, ready to be stored in the outbox.
@@ -92,6 +93,32 @@ pub fn dossier_submitted(
     render(tera, lang, "dossier_submitted", &ctx)
 }
 
+/// A dossier's new status, in the citizen's words: the status, the office's note, what next.
+pub fn dossier_status(
+    tera: &tera::Tera,
+    messages: &crate::i18n::Messages,
+    public_url: &str,
+    lang: Lang,
+    d: &crate::db::dossiers::Dossier,
+    status: crate::domain::status::Status,
+    note: &str,
+) -> anyhow::Result<RenderedEmail> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("name", &d.applicant_name);
+    ctx.insert("code", &d.code);
+    ctx.insert("status", messages.text(lang, &status.message_key()));
+    ctx.insert(
+        "next",
+        messages.text(lang, &format!("next_{}", status.code())),
+    );
+    ctx.insert("note", note);
+    ctx.insert(
+        "link",
+        &format!("{}/dossiers/{}", public_url.trim_end_matches('/'), d.code),
+    );
+    render(tera, lang, "dossier_status", &ctx)
+}
+
 /// Collapses any run of whitespace (including newlines a template may leave) into one space.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -134,6 +161,10 @@ mod tests {
         ctx.insert("due", "17:00 ngày 01/12/2026");
         ctx.insert("track", "https://portal.example/track");
         ctx.insert("service", "Thủ tục đăng ký khai sinh");
+        ctx.insert("code", "00004.00.00.H01-261130-0001");
+        ctx.insert("status", "Yêu cầu bổ sung giấy tờ");
+        ctx.insert("note", "Bổ sung bản sao giấy chứng sinh");
+        ctx.insert("next", "Hãy bổ sung giấy tờ.");
         ctx
     }
 

@@ -1190,3 +1190,125 @@ async fn drafts_are_reminded_once_then_expire_with_their_files() {
         .expect("count");
     assert_eq!(files, 1, "with its attachment");
 }
+
+#[test]
+fn staff_moves_follow_the_lifecycle_one_wins_a_race_and_the_citizen_is_told() {
+    use portal::db::dossiers::{Move, MoveError, apply_move};
+    use portal::domain::lifecycle::{Action, Actor};
+    use portal::domain::status::Status;
+    let url = fresh_database();
+    let settings = test_settings(url.clone());
+    let tera = portal::startup::load_templates(&settings).expect("templates");
+    let messages = portal::i18n::Messages::load(&settings.locales_dir).expect("messages");
+    let mut conn = portal::db::establish(&url).expect("conn");
+    let (user, draft) = ready_drafts(&mut conn, 1, "9").remove(0);
+    let code = submit_in_process(&mut conn, user, &draft)
+        .expect("filed")
+        .code;
+    let office: i64 = dossiers::table
+        .select(dossiers::agency_id)
+        .first(&mut conn)
+        .expect("office");
+    let ours = move |d: &portal::db::dossiers::Dossier| d.agency_id == office;
+    let theirs = move |d: &portal::db::dossiers::Dossier| d.agency_id != office;
+    let email = |d: &portal::db::dossiers::Dossier, s: Status| {
+        portal::mail::dossier_status(
+            &tera,
+            &messages,
+            "http://portal.test",
+            portal::i18n::Lang::Vi,
+            d,
+            s,
+            "",
+        )
+    };
+    let mut go = |action,
+                  actor,
+                  seen,
+                  note: &str,
+                  scope: &dyn Fn(&portal::db::dossiers::Dossier) -> bool| {
+        apply_move(
+            &mut conn,
+            &Move {
+                code: &code,
+                action,
+                actor,
+                actor_id: None,
+                seen_version: seen,
+                note,
+                now: chrono::Utc::now().naive_utc(),
+                in_scope: scope,
+                email: &email,
+            },
+        )
+    };
+    // Another office's officer does not even see it.
+    assert!(matches!(
+        go(Action::Accept, Actor::Officer, 0, "", &theirs),
+        Err(MoveError::NotFound)
+    ));
+    // The citizen cannot accept their own dossier.
+    assert!(matches!(
+        go(Action::Accept, Actor::Citizen, 0, "", &ours),
+        Err(MoveError::Refused(_))
+    ));
+    let accepted = go(Action::Accept, Actor::Officer, 0, "", &ours).expect("accepted");
+    assert_eq!(
+        (accepted.status, accepted.lock_version),
+        (Status::Accepted, 1)
+    );
+    // A second officer who opened the page before that sees the conflict and the new state.
+    assert!(matches!(
+        go(Action::Refuse, Actor::Officer, 0, "Thiếu giấy tờ", &ours),
+        Err(MoveError::Conflict(Status::Accepted))
+    ));
+    // An illegal move says so.
+    assert!(matches!(
+        go(Action::Deliver, Actor::Lead, 1, "", &ours),
+        Err(MoveError::Refused(_))
+    ));
+    // Asking for documents needs the list of what is missing.
+    assert!(matches!(
+        go(Action::RequestSupplement, Actor::Officer, 1, "  ", &ours),
+        Err(MoveError::NoteRequired)
+    ));
+    let asked = go(
+        Action::RequestSupplement,
+        Actor::Officer,
+        1,
+        "Bản sao giấy chứng sinh",
+        &ours,
+    )
+    .expect("asked");
+    assert_eq!(asked.status, Status::SupplementRequested);
+    let back =
+        go(Action::Supplement, Actor::Citizen, 2, "Đã bổ sung", &ours).expect("supplemented");
+    assert_eq!(back.status, Status::Processing);
+    assert!(back.due_at >= asked.due_at, "the limit restarts in full");
+    let events: Vec<(String, Option<i32>, i32, String)> = {
+        use portal::db::schema::dossier_events as e;
+        e::table
+            .order(e::id)
+            .select((e::action, e::from_status, e::to_status, e::note))
+            .load(&mut conn)
+            .expect("timeline")
+    };
+    let actions: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["submit", "accept", "request_supplement", "supplement"]
+    );
+    assert_eq!(events[2].3, "Bản sao giấy chứng sinh");
+    let subjects: Vec<String> = {
+        use portal::db::schema::outbox;
+        outbox::table
+            .filter(outbox::to_address.eq("c0.9@example.vn"))
+            .order(outbox::id)
+            .select(outbox::subject)
+            .load(&mut conn)
+            .expect("outbox")
+    };
+    assert_eq!(subjects.len(), 4, "{subjects:?}");
+    assert!(subjects[1].contains("Được tiếp nhận"));
+    assert!(subjects[2].contains("Yêu cầu bổ sung giấy tờ"));
+}
