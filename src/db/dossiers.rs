@@ -560,6 +560,20 @@ pub fn parse_time_limit(stored: &str) -> Option<TimeLimit> {
     TimeLimit::from_record(amount.parse().ok()?, unit)
 }
 
+/// The newest dossiers of some offices (the workspace's first queue).
+pub fn of_offices(
+    conn: &mut DbConnection,
+    offices: &[i64],
+    limit: i64,
+) -> QueryResult<Vec<Dossier>> {
+    dossiers::table
+        .filter(dossiers::agency_id.eq_any(offices))
+        .order(dossiers::id.desc())
+        .limit(limit)
+        .select(Dossier::as_select())
+        .load(conn)
+}
+
 /// The person's own dossier by code; None for anyone else's.
 pub fn find_own(conn: &mut DbConnection, code: &str, user_id: i64) -> QueryResult<Option<Dossier>> {
     dossiers::table

@@ -210,6 +210,45 @@ impl FromRequest for AdminUser {
     }
 }
 
+/// An officer or lead (second factor given), with the offices they work in: every staff query
+/// is scoped by `offices`.
+pub struct StaffUser {
+    pub session: SessionUser,
+    pub offices: Vec<i64>,
+}
+
+impl StaffUser {
+    pub fn works_in(&self, office: i64) -> bool {
+        self.offices.contains(&office)
+    }
+}
+
+impl FromRequest for StaffUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let inner = Authenticated::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let Authenticated(s) = inner.await?;
+            if !s.role().is_staff() {
+                return Err(AppError::Forbidden);
+            }
+            let state = state.ok_or(AppError::Unavailable)?;
+            let id = s.user.id;
+            let offices = with_db(&state, "load the staff member's offices", move |conn| {
+                Ok(crate::db::agency_members::agency_ids_of(conn, id)?)
+            })
+            .await?;
+            Ok(StaffUser {
+                session: s,
+                offices,
+            })
+        })
+    }
+}
+
 /// An API client identified by `Authorization: Bearer <token>` (never by cookies, so API calls
 /// need no CSRF token). Staff tokens are refused until staff API access has its own scopes.
 pub struct ApiUser(pub User);

@@ -15,6 +15,7 @@ pub mod protocol;
 pub mod public;
 pub mod redirect;
 pub mod routes;
+pub mod staff;
 pub mod tracking;
 pub mod twofactor;
 pub mod view;

@@ -4,7 +4,9 @@
 
 use actix_web::web::{self, get, post, resource};
 
-use super::{account, admin, api, apply, assets, directory, pay, public, tracking, twofactor};
+use super::{
+    account, admin, api, apply, assets, directory, pay, public, staff, tracking, twofactor,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
     // A form page may carry long answers; a 1 MB field is refused with a message, not a 413.
@@ -109,6 +111,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         )
         .service(resource("/payments/vnpay/ipn").route(get().to(pay::ipn)))
         .service(resource("/payments/vnpay/return").route(get().to(pay::return_page)))
+        // the agency workspace
+        .service(resource("/staff").route(get().to(staff::queue)))
+        .service(
+            resource("/staff/dossiers/{code}")
+                .route(get().to(staff::dossier))
+                .route(post().to(staff::act)),
+        )
         // administration
         .service(resource("/admin").route(get().to(admin::index)))
         .service(resource("/admin/audit").route(get().to(admin::audit)))

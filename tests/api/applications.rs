@@ -1312,3 +1312,122 @@ fn staff_moves_follow_the_lifecycle_one_wins_a_race_and_the_citizen_is_told() {
     assert!(subjects[1].contains("Được tiếp nhận"));
     assert!(subjects[2].contains("Yêu cầu bổ sung giấy tờ"));
 }
+
+#[tokio::test]
+async fn the_handling_office_works_the_dossier_and_no_other_office_sees_it() {
+    use portal::domain::account::Role;
+    let app = spawn_app().await;
+    registered_citizen(&app, "dan@example.vn", "001195012345").await;
+    let draft = start_draft(&app, "1.001193", "commune", "01", "00004").await;
+    complete_birth_draft(&app, &draft).await;
+    let res = submit(&app, &draft).await;
+    let code = location(&res)
+        .trim_start_matches("/dossiers/")
+        .trim_end_matches("?new=1")
+        .to_string();
+    let file: String = attachments::table
+        .select(attachments::public_id)
+        .first(&mut app.db())
+        .expect("file");
+    let office = |id: &str| -> i64 {
+        use portal::db::schema::agencies;
+        agencies::table
+            .filter(agencies::office_id.eq(id))
+            .select(agencies::id)
+            .first(&mut app.db())
+            .expect("office")
+    };
+    let mut members = Vec::new();
+    for (email, office_id) in [
+        ("a@ubnd.vn", "00004.00.00.H01"),
+        ("b@ubnd.vn", "00008.00.00.H01"),
+    ] {
+        let id = crate::authz::create_staff(&app, email, Role::Officer);
+        portal::db::agency_members::add(&mut app.db(), id, office(office_id), false)
+            .expect("member");
+        let http = client();
+        crate::authz::enrol(&app, &http, email).await;
+        members.push(http);
+    }
+    let (ours, theirs) = (&members[0], &members[1]);
+    let get = |http: &reqwest::Client, path: String| {
+        let http = http.clone();
+        let address = app.address.clone();
+        async move {
+            let res = http
+                .get(format!("{address}{path}"))
+                .send()
+                .await
+                .expect("get");
+            (res.status().as_u16(), res.text().await.expect("body"))
+        }
+    };
+    let (status, queue) = get(ours, "/staff".into()).await;
+    assert_eq!(status, 200);
+    assert!(queue.contains(&code));
+    assert!(!get(theirs, "/staff".into()).await.1.contains(&code));
+    for path in [format!("/staff/dossiers/{code}"), format!("/files/{file}")] {
+        assert_eq!(get(theirs, path.clone()).await.0, 404, "{path}");
+    }
+    assert_eq!(
+        get(ours, format!("/files/{file}")).await.0,
+        200,
+        "the office reads the file"
+    );
+    assert_eq!(
+        app.get_text("/staff").await.0,
+        403,
+        "citizens have no workspace"
+    );
+
+    let (status, page) = get(ours, format!("/staff/dossiers/{code}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Tiếp nhận") && page.contains("Mới đăng ký"));
+    let csrf = csrf_of(&page);
+    let act = |http: &reqwest::Client, fields: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let url = format!("{}/staff/dossiers/{code}", app.address);
+        async move {
+            let res = http.post(url).form(&fields).send().await.expect("post");
+            (res.status().as_u16(), res.text().await.expect("body"))
+        }
+    };
+    let (status, _) = act(
+        ours,
+        vec![
+            ("_csrf", csrf.clone()),
+            ("action", "accept".into()),
+            ("version", "0".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    // The same page, still open in a second tab: the second move conflicts and says so.
+    let (status, html) = act(
+        ours,
+        vec![
+            ("_csrf", csrf.clone()),
+            ("action", "refuse".into()),
+            ("version", "0".into()),
+            ("note", "Thiếu giấy tờ".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert!(html.contains("vừa được người khác xử lý") && html.contains("Được tiếp nhận"));
+    let (status, _) = act(
+        theirs,
+        vec![
+            ("_csrf", csrf),
+            ("action", "start".into()),
+            ("version", "1".into()),
+        ],
+    )
+    .await;
+    assert!(status == 404 || status == 403, "{status}");
+    let (subject, _) = last_email(&app, "dan@example.vn").expect("email");
+    assert!(subject.contains("Được tiếp nhận"), "{subject}");
+    // The citizen sees the new status.
+    let (_, mine) = app.get_text(&format!("/dossiers/{code}")).await;
+    assert!(mine.contains("Được tiếp nhận"));
+}

@@ -12,7 +12,7 @@ use crate::common::{TestApp, client, fresh_database, spawn_app, spawn_with, test
 
 const STAFF_PASSWORD: &str = "cán bộ một cửa 2026!";
 
-fn create_staff(app: &TestApp, email: &str, role: Role) -> i64 {
+pub fn create_staff(app: &TestApp, email: &str, role: Role) -> i64 {
     let mut conn = app.db();
     let now = Utc::now().naive_utc();
     let id = users::insert_staff(&mut conn, email, "Cán bộ Thử", role, now).expect("staff");
@@ -33,7 +33,7 @@ async fn password_step(app: &TestApp, http: &reqwest::Client, email: &str) {
 }
 
 /// Logs a new staff member in through first-login enrolment; returns the TOTP secret and codes.
-async fn enrol(app: &TestApp, http: &reqwest::Client, email: &str) -> (String, Vec<String>) {
+pub async fn enrol(app: &TestApp, http: &reqwest::Client, email: &str) -> (String, Vec<String>) {
     password_step(app, http, email).await;
     let page = body_as(app, http, "/login/2fa").await;
     let secret: String = page
