@@ -108,9 +108,10 @@ impl OfficeQuery {
         let q: OfficeQuery = serde_urlencoded::from_str(query)
             .map_err(|_| AppError::BadRequest("error_bad_query"))?;
         let bad = || AppError::BadRequest("error_bad_query");
+        // Absent means the default; present, it must be valid (an empty value is not a number).
         let number = |v: &Option<String>, default: i64, max: i64| -> Result<i64, AppError> {
             match v.as_deref().map(str::trim) {
-                None | Some("") => Ok(default),
+                None => Ok(default),
                 Some(s) => s
                     .parse::<i64>()
                     .ok()
@@ -120,8 +121,8 @@ impl OfficeQuery {
         };
         let page = number(&q.page, 1, 100_000)?;
         let per_page = number(&q.per_page, 50, 100)?;
-        let kind = match q.kind.as_deref().map(str::trim) {
-            None | Some("") => None,
+        let kind = match q.kind.as_deref() {
+            None => None,
             Some(k) => Some(Target::parse(k).ok_or_else(bad)?),
         };
         let some = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
