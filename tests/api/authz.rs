@@ -151,7 +151,7 @@ async fn every_route_family_gives_each_role_exactly_its_access() {
     }
     let (officer, lead, admin) = (&staff[0].1, &staff[1].1, &staff[2].1);
     // route → expected status for anonymous, citizen, officer, lead, admin
-    let matrix: [(&str, [u16; 5]); 9] = [
+    let matrix: [(&str, [u16; 5]); 13] = [
         ("/", [200, 200, 200, 200, 200]),
         ("/services?q=khai+sinh", [200, 200, 200, 200, 200]),
         ("/services/1.001193", [200, 200, 200, 200, 200]),
@@ -161,6 +161,15 @@ async fn every_route_family_gives_each_role_exactly_its_access() {
         ("/admin/audit", [303, 403, 403, 403, 200]),
         ("/admin/outbox", [303, 403, 403, 403, 200]),
         ("/demo/mailbox", [404, 404, 404, 404, 404]),
+        // The workspace: staff only (these two belong to no office yet: an empty queue).
+        ("/staff", [303, 403, 200, 200, 403]),
+        (
+            "/staff/dossiers/00004.00.00.H01-261130-0001",
+            [303, 403, 404, 404, 403],
+        ),
+        // Applying: citizens only; another person's draft or dossier does not exist for them.
+        ("/my", [303, 200, 403, 403, 403]),
+        ("/apply/1.001193", [303, 200, 403, 403, 403]),
     ];
     for (path, expected) in matrix {
         let got = [
