@@ -73,6 +73,20 @@ pub async fn queue(
 }
 
 #[derive(Serialize)]
+struct SectionView {
+    title: String,
+    rows: Vec<super::apply::Row>,
+}
+
+#[derive(Serialize)]
+struct FileView {
+    public_id: String,
+    name: String,
+    slot: String,
+    sha256: String,
+}
+
+#[derive(Serialize)]
 struct ActionView {
     action: &'static str,
     label: String,
@@ -83,12 +97,42 @@ fn dossier_page(
     state: &AppState,
     req: &HttpRequest,
     staff: &StaffUser,
-    d: &Dossier,
-    events: &[dossiers::Event],
+    loaded: &Loaded,
     notice: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let (d, events, files) = (&loaded.0, &loaded.1, &loaded.2);
     let lang = lang_of(req);
+    // The answers as filed, read with the form they were filed under.
+    let form = d.form();
+    let answers = d.answers();
+    let applicant = dossiers::applicant_form();
+    let mut sections = Vec::new();
+    for def in [Some(&applicant), form.as_ref()].into_iter().flatten() {
+        for (s, rows) in def
+            .sections
+            .iter()
+            .zip(super::apply::shown(state, lang, def, &answers))
+        {
+            sections.push(SectionView {
+                title: s.title.get(lang).to_string(),
+                rows,
+            });
+        }
+    }
+    let files: Vec<FileView> = files
+        .iter()
+        .map(|a| FileView {
+            public_id: a.public_id.clone(),
+            name: a.file_name.clone(),
+            slot: form
+                .as_ref()
+                .and_then(|f| f.documents.iter().find(|x| x.key == a.slot))
+                .map(|x| x.label.get(lang).to_string())
+                .unwrap_or_default(),
+            sha256: a.sha256.clone(),
+        })
+        .collect();
     let m = |k: &str| state.messages.text(lang, k).to_string();
     let actions: Vec<ActionView> = available(d.status, actor(staff))
         .into_iter()
@@ -123,14 +167,23 @@ fn dossier_page(
         ctx.insert("actions", &actions);
         ctx.insert("timeline", &timeline);
         ctx.insert("notice", &notice);
+        ctx.insert("sections", &sections);
+        ctx.insert("files", &files);
     })
 }
+
+/// A dossier with its timeline and files.
+type Loaded = (
+    Dossier,
+    Vec<dossiers::Event>,
+    Vec<crate::db::attachments::Attachment>,
+);
 
 async fn load(
     state: &web::Data<AppState>,
     staff: &StaffUser,
     code: &str,
-) -> Result<(Dossier, Vec<dossiers::Event>), AppError> {
+) -> Result<Loaded, AppError> {
     let code = DossierCode::parse(code)
         .map_err(|_| AppError::NotFound)?
         .to_string();
@@ -140,7 +193,8 @@ async fn load(
             .filter(|d| offices.contains(&d.agency_id))
             .ok_or(AppError::NotFound)?;
         let events = dossiers::timeline(conn, d.id)?;
-        Ok((d, events))
+        let files = crate::db::attachments::of_dossier(conn, d.id)?;
+        Ok((d, events, files))
     })
     .await
 }
@@ -152,8 +206,8 @@ pub async fn dossier(
     staff: StaffUser,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (d, events) = load(&state, &staff, &code).await?;
-    dossier_page(&state, &req, &staff, &d, &events, None, StatusCode::OK)
+    let loaded = load(&state, &staff, &code).await?;
+    dossier_page(&state, &req, &staff, &loaded, None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -232,7 +286,7 @@ pub async fn act(
         Err(MoveError::Refused(r)) => (r.message_key(), StatusCode::CONFLICT),
     };
     // The page again, with the dossier as it is now and what went wrong.
-    let (d, events) = load(&state, &staff, &code).await?;
+    let loaded = load(&state, &staff, &code).await?;
     let text = state.messages.text(lang, key).to_string();
-    dossier_page(&state, &req, &staff, &d, &events, Some(text), status)
+    dossier_page(&state, &req, &staff, &loaded, Some(text), status)
 }

@@ -1383,6 +1383,9 @@ async fn the_handling_office_works_the_dossier_and_no_other_office_sees_it() {
     let (status, page) = get(ours, format!("/staff/dossiers/{code}")).await;
     assert_eq!(status, 200);
     assert!(page.contains("Tiếp nhận") && page.contains("Mới đăng ký"));
+    // The application as filed: answers read with their labels, the documents.
+    assert!(page.contains("Nguyễn Minh An") && page.contains("Bệnh viện Phụ sản Hà Nội"));
+    assert!(page.contains("giay-chung-sinh.pdf") && page.contains(&format!("/files/{file}")));
     let csrf = csrf_of(&page);
     let act = |http: &reqwest::Client, fields: Vec<(&'static str, String)>| {
         let http = http.clone();

@@ -325,9 +325,9 @@ pub async fn save_section(
 
 /// One answer as the check page shows it.
 #[derive(Serialize)]
-struct Row {
-    label: String,
-    value: String,
+pub struct Row {
+    pub label: String,
+    pub value: String,
 }
 
 #[derive(Serialize)]
@@ -337,7 +337,13 @@ struct SectionSummary {
     rows: Vec<Row>,
 }
 
-fn shown(state: &AppState, lang: Lang, def: &FormDefinition, answers: &Answers) -> Vec<Vec<Row>> {
+/// The answers of each section as people read them (option labels, dates, places by name).
+pub fn shown(
+    state: &AppState,
+    lang: Lang,
+    def: &FormDefinition,
+    answers: &Answers,
+) -> Vec<Vec<Row>> {
     def.sections
         .iter()
         .map(|s| {

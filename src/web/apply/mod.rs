@@ -9,7 +9,7 @@ mod fields;
 mod place;
 
 pub use documents::{delete_file, documents, documents_done, download, upload};
-pub use draft::submitted_email;
+pub use draft::{Row, shown, submitted_email};
 pub use draft::{check, delete_draft, delete_draft_form, save_section, section, submit, tasks};
 pub use place::{choose_place, start};
 
