@@ -14,6 +14,15 @@ pub enum Lang {
     En,
 }
 
+/// A UTC time as people in Vietnam read it (UTC+7 all year): `14:30 ngày 30/11/2026`.
+pub fn local_time(utc: chrono::NaiveDateTime, lang: Lang) -> String {
+    let local = crate::domain::calendar::to_local(utc);
+    match lang {
+        Lang::Vi => local.format("%H:%M ngày %d/%m/%Y").to_string(),
+        Lang::En => local.format("%H:%M on %d/%m/%Y").to_string(),
+    }
+}
+
 impl Lang {
     pub const ALL: [Lang; 2] = [Lang::Vi, Lang::En];
 

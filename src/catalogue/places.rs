@@ -65,10 +65,6 @@ impl Places {
         }
     }
 
-    pub fn province_of(&self, ward: &str) -> Option<&str> {
-        self.ward_province.get(ward).map(String::as_str)
-    }
-
     pub fn province_name(&self, code: &str) -> &str {
         self.names
             .get(&format!("p{code}"))

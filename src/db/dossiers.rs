@@ -44,10 +44,12 @@ pub struct Dossier {
     pub service_version: i32,
     #[serde(skip)]
     pub user_id: Option<i64>,
-    pub channel: String,
+    #[diesel(deserialize_as = String)]
+    pub channel: crate::domain::dossier::Channel,
     #[diesel(deserialize_as = i32)]
     pub status: Status,
-    pub level: String,
+    #[diesel(deserialize_as = String)]
+    pub level: crate::domain::routing::Level,
     pub province_code: Option<String>,
     pub ward_code: Option<String>,
     pub route_note: String,
@@ -203,16 +205,42 @@ pub fn online_fee(conn: &mut DbConnection, service_id: i64) -> QueryResult<Optio
     Ok(fees.into_iter().flatten().next())
 }
 
-/// The fee a draft must pay online before it is filed: level 4 services with a fee above 0.
+/// The fee a draft must pay online before it is filed (`domain::fees::due_at_filing`).
 pub fn fee_due_at_filing(
     conn: &mut DbConnection,
     service_id: i64,
     online_level: i32,
 ) -> QueryResult<i64> {
-    if online_level < 4 {
-        return Ok(0);
-    }
-    Ok(online_fee(conn, service_id)?.unwrap_or(0).max(0))
+    Ok(crate::domain::fees::due_at_filing(
+        online_level,
+        online_fee(conn, service_id)?,
+    ))
+}
+
+/// What applying needs of a service: code, name, online level and version.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = services)]
+pub struct ServiceBrief {
+    pub code: String,
+    pub name: String,
+    pub online_level: i32,
+    pub version: i32,
+}
+
+pub fn service_brief(conn: &mut DbConnection, service_id: i64) -> QueryResult<ServiceBrief> {
+    services::table
+        .find(service_id)
+        .select(ServiceBrief::as_select())
+        .first(conn)
+}
+
+/// A dossier's code by its row id.
+pub fn code_of(conn: &mut DbConnection, id: i64) -> QueryResult<Option<String>> {
+    dossiers::table
+        .find(id)
+        .select(dossiers::code)
+        .first(conn)
+        .optional()
 }
 
 pub fn calendar(conn: &mut DbConnection) -> QueryResult<Calendar> {
@@ -301,15 +329,12 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
             .optional()?;
         return Err(code.map_or(SubmitError::NoDraft, SubmitError::AlreadySubmitted));
     };
-    let (service_code, service_name, service_version, online_level) = services::table
-        .find(draft.service_id)
-        .select((
-            services::code,
-            services::name,
-            services::version,
-            services::online_level,
-        ))
-        .first::<(String, String, i32, i32)>(conn)?;
+    let ServiceBrief {
+        code: service_code,
+        name: service_name,
+        online_level,
+        version: service_version,
+    } = service_brief(conn, draft.service_id)?;
     let form = super::forms::version(
         conn,
         draft.service_id,
@@ -374,7 +399,7 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
             dossiers::service_id.eq(draft.service_id),
             dossiers::service_version.eq(service_version),
             dossiers::user_id.eq(Some(user.id)),
-            dossiers::channel.eq("online"),
+            dossiers::channel.eq(crate::domain::dossier::Channel::Online.as_str()),
             dossiers::status.eq(i32::from(Status::Submitted.code())),
             dossiers::level.eq(draft.level.as_str()),
             dossiers::province_code.eq(&draft.province_code),

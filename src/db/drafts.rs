@@ -53,13 +53,6 @@ impl Draft {
         // Written only by `save`: a row that does not parse is treated as empty, not fatal.
         serde_json::from_str(&self.answers).unwrap_or_default()
     }
-
-    pub fn place(&self) -> Place {
-        Place {
-            province: self.province_code.clone(),
-            ward: self.ward_code.clone(),
-        }
-    }
 }
 
 pub struct NewDraft<'a> {

@@ -111,7 +111,9 @@ pub fn latest_for_draft(conn: &mut DbConnection, draft_id: i64) -> QueryResult<O
         .optional()
 }
 
-fn log(
+/// Logs a notification with what it did (also one refused before it could be read: a forged
+/// signature, missing fields).
+pub fn log(
     conn: &mut DbConnection,
     reference: &str,
     outcome: &str,
@@ -127,17 +129,6 @@ fn log(
         ))
         .execute(conn)
         .map(|_| ())
-}
-
-/// Logs a notification refused before it could be read (a forged signature, missing fields).
-pub fn log_refused(
-    conn: &mut DbConnection,
-    reference: &str,
-    outcome: &str,
-    payload: &str,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    log(conn, reference, outcome, payload, now)
 }
 
 /// What applying a notification did; `rsp` is the code the gateway gets back.
@@ -221,21 +212,6 @@ pub fn pending_before(
         .order(payments::id)
         .limit(limit)
         .select(Payment::as_select())
-        .load(conn)
-}
-
-/// The notifications logged for a reference, newest first (tests and the admin view).
-pub fn notifications(
-    conn: &mut DbConnection,
-    reference: &str,
-) -> QueryResult<Vec<(String, NaiveDateTime)>> {
-    payment_notifications::table
-        .filter(payment_notifications::reference.eq(reference))
-        .order(payment_notifications::id.desc())
-        .select((
-            payment_notifications::outcome,
-            payment_notifications::received_at,
-        ))
         .load(conn)
 }
 

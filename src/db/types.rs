@@ -21,6 +21,13 @@ pub fn parse_stored<T: FromStr>(kind: &'static str, value: String) -> Result<T, 
     value.parse().map_err(|_| UnknownStoredName { kind, value })
 }
 
+impl TryFrom<String> for crate::domain::dossier::Channel {
+    type Error = UnknownStoredName;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        parse_stored("channel", value)
+    }
+}
+
 impl TryFrom<String> for Role {
     type Error = UnknownStoredName;
     fn try_from(value: String) -> Result<Self, Self::Error> {

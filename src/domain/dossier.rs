@@ -6,6 +6,32 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 
+/// How a dossier reached the office (counted apart in the statistics). Stored by name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Channel {
+    Online,
+    Counter,
+    Post,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// An office identifier as used in codes: dot-separated groups of ASCII letters and digits
 /// (`000.00.01.H22`), 3–40 characters.
 pub fn is_agency_id(s: &str) -> bool {

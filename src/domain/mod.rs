@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calendar;
 pub mod cccd;
 pub mod dossier;
+pub mod fees;
 pub mod form_schema;
 pub mod level;
 pub mod lifecycle;

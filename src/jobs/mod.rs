@@ -161,14 +161,8 @@ impl Jobs {
         let mut conn = self.pool.get().context("database connection")?;
         let mut report = Report::default();
         for draft in drafts::due_for_reminder(&mut conn, now, BATCH)? {
-            let service_name = {
-                use crate::db::schema::services;
-                use diesel::prelude::*;
-                services::table
-                    .find(draft.service_id)
-                    .select(services::name)
-                    .first::<String>(&mut conn)?
-            };
+            let service_name =
+                crate::db::dossiers::service_brief(&mut conn, draft.service_id)?.name;
             let Some(user) = crate::db::users::find_by_id(&mut conn, draft.user_id)? else {
                 continue;
             };

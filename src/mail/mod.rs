@@ -76,13 +76,7 @@ pub fn dossier_submitted(
     s: &crate::db::dossiers::Submitted,
 ) -> anyhow::Result<RenderedEmail> {
     let base = public_url.trim_end_matches('/');
-    let when = |t: chrono::NaiveDateTime| {
-        let local = crate::domain::calendar::to_local(t);
-        match lang {
-            Lang::Vi => local.format("%H:%M ngày %d/%m/%Y").to_string(),
-            Lang::En => local.format("%H:%M on %d/%m/%Y").to_string(),
-        }
-    };
+    let when = |t| crate::i18n::local_time(t, lang);
     let mut ctx = tera::Context::new();
     ctx.insert("s", s);
     ctx.insert("name", &s.applicant_name);

@@ -210,6 +210,13 @@ impl FromRequest for AdminUser {
     }
 }
 
+/// A form whose only field is the CSRF token (buttons that post).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(rename = "_csrf", default)]
+    pub csrf: String,
+}
+
 /// An officer or lead (second factor given), with the offices they work in: every staff query
 /// is scoped by `offices`.
 pub struct StaffUser {

@@ -5,7 +5,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::account::page;
 use super::apply::{draft_path, load, money, now, require_citizen, submitted_email, with_context};
@@ -18,12 +18,6 @@ use crate::domain::calendar;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::payments::{self as gateway, PaymentRequest, rsp};
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
-}
 
 fn secret(state: &AppState) -> Result<String, AppError> {
     state
@@ -46,7 +40,7 @@ pub async fn start(
     req: HttpRequest,
     Authenticated(s): Authenticated,
     id: web::Path<String>,
-    body: web::Form<CsrfForm>,
+    body: web::Form<crate::web::auth::CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&req, &body.csrf)?;
     require_citizen(&s)?;
@@ -152,7 +146,7 @@ pub async fn ipn(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
     };
     if !gateway::verify(&secret, &params) {
         with_db(&state, "log a forged payment notification", move |conn| {
-            payments::log_refused(conn, &reference, "bad_signature", &payload, now())?;
+            payments::log(conn, &reference, "bad_signature", &payload, now())?;
             Ok(())
         })
         .await?;
@@ -164,7 +158,7 @@ pub async fn ipn(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
             &state,
             "log a malformed payment notification",
             move |conn| {
-                payments::log_refused(conn, &reference, "malformed", &payload, now())?;
+                payments::log(conn, &reference, "malformed", &payload, now())?;
                 Ok(())
             },
         )
@@ -206,15 +200,7 @@ pub async fn return_page(
             return Ok(None);
         }
         let code = match p.dossier_id {
-            Some(id) => {
-                use crate::db::schema::dossiers as d;
-                use diesel::prelude::*;
-                d::table
-                    .find(id)
-                    .select(d::code)
-                    .first::<String>(conn)
-                    .optional()?
-            }
+            Some(id) => dossiers::code_of(conn, id)?,
             None => None,
         };
         let draft = match p.draft_id {

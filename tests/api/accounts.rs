@@ -77,6 +77,25 @@ pub async fn submit_as(
         .expect("post")
 }
 
+/// Creates an API token on the account page of the client's (logged-in) person; returns it,
+/// read from the page that shows it once.
+pub async fn new_api_token(app: &TestApp, name: &str) -> String {
+    let csrf = form_token(app, "/account/api-tokens").await;
+    let res = post(
+        app,
+        "/account/api-tokens",
+        &[("_csrf", &csrf), ("name", name)],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, page) = app.get_text("/account/api-tokens").await;
+    page.split("id=\"new-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the new token, shown once")
+        .to_string()
+}
+
 pub const PASSWORD: &str = "trời xanh mây trắng 2026";
 
 pub fn registration<'a>(email: &'a str, cccd: &'a str, csrf: &'a str) -> Vec<(&'a str, &'a str)> {

@@ -354,21 +354,7 @@ async fn a_citizen_files_a_birth_registration_and_follows_it() {
     assert_eq!(strip(&wrong_phone), strip(&no_such));
 
     // The API, with the citizen's token: the same dossier; without a token, 401.
-    let csrf = crate::accounts::form_token(&app, "/account/api-tokens").await;
-    let res = crate::accounts::post(
-        &app,
-        "/account/api-tokens",
-        &[("_csrf", &csrf), ("name", "app")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 303);
-    let (_, page) = app.get_text("/account/api-tokens").await;
-    let token = page
-        .split("id=\"new-token\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("the new token")
-        .to_string();
+    let token = crate::accounts::new_api_token(&app, "app").await;
     let api = |bearer: Option<String>, code: String| {
         let address = app.address.clone();
         async move {
@@ -415,20 +401,7 @@ async fn a_citizen_files_a_birth_registration_and_follows_it() {
         let (status, _) = stranger.get_text(&path).await;
         assert_eq!(status, 404, "{path}");
     }
-    let csrf = crate::accounts::form_token(&stranger, "/account/api-tokens").await;
-    crate::accounts::post(
-        &stranger,
-        "/account/api-tokens",
-        &[("_csrf", &csrf), ("name", "x")],
-    )
-    .await;
-    let (_, page) = stranger.get_text("/account/api-tokens").await;
-    let theirs = page
-        .split("id=\"new-token\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("the new token")
-        .to_string();
+    let theirs = crate::accounts::new_api_token(&stranger, "x").await;
     assert_eq!(api(Some(theirs), code.clone()).await.0, 404, "not theirs");
 }
 

@@ -7,10 +7,10 @@ use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::TryStreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{Loaded, draft_path, lang, load, new_public_id, now, require_citizen};
+use super::{Loaded, draft_path, load, new_public_id, now, require_citizen};
 use crate::db::attachments::{self, NewAttachment, Refusal};
 use crate::db::drafts;
 use crate::error::AppError;
@@ -18,7 +18,7 @@ use crate::storage::{FileType, sanitise_file_name};
 use crate::web::account::page;
 use crate::web::auth::{Authenticated, check_csrf};
 use crate::web::redirect::see_other;
-use crate::web::{AppState, with_db};
+use crate::web::{AppState, lang_of, with_db};
 
 #[derive(Serialize)]
 struct FileView {
@@ -55,7 +55,7 @@ fn documents_page(
     error: Option<(&str, String)>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let lang = lang(req);
+    let lang = lang_of(req);
     let answers = l.draft.state().answers;
     let slots: Vec<SlotView> = l
         .form
@@ -304,7 +304,7 @@ pub async fn upload(
     if !csrf_ok {
         return Err(AppError::Csrf);
     }
-    let lang = lang(&req);
+    let lang = lang_of(&req);
     let refuse = |r: UploadRefusal| {
         let text = state
             .messages
@@ -394,19 +394,13 @@ pub async fn upload(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
-}
-
 /// POST `/drafts/{id}/documents/{file}/delete`.
 pub async fn delete_file(
     state: web::Data<AppState>,
     req: HttpRequest,
     Authenticated(s): Authenticated,
     path: web::Path<(String, String)>,
-    body: web::Form<CsrfForm>,
+    body: web::Form<crate::web::auth::CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&req, &body.csrf)?;
     require_citizen(&s)?;
@@ -438,7 +432,7 @@ pub async fn documents_done(
     req: HttpRequest,
     Authenticated(s): Authenticated,
     id: web::Path<String>,
-    body: web::Form<CsrfForm>,
+    body: web::Form<crate::web::auth::CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&req, &body.csrf)?;
     require_citizen(&s)?;

@@ -7,9 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::fields::{ErrorLink, error_links, posted_answers, views};
-use super::{
-    Loaded, draft_path, lang, load, local_time, money, now, require_citizen, with_context,
-};
+use super::{Loaded, draft_path, load, local_time, money, now, require_citizen, with_context};
 use crate::db::dossiers::{self, SubmitError, SubmitInput, Submitted};
 use crate::db::drafts;
 use crate::domain::form_schema::{
@@ -20,7 +18,7 @@ use crate::i18n::Lang;
 use crate::web::account::page;
 use crate::web::auth::{Authenticated, check_csrf};
 use crate::web::redirect::see_other;
-use crate::web::{AppState, with_db};
+use crate::web::{AppState, lang_of, with_db};
 
 /// The applicant section is the portal's own; the form's sections follow.
 fn section_of<'a>(
@@ -164,7 +162,7 @@ pub async fn tasks(
 ) -> Result<HttpResponse, AppError> {
     require_citizen(&s)?;
     let l = load_own(&state, id.into_inner(), s.user.id).await?;
-    let lang = lang(&req);
+    let lang = lang_of(&req);
     let tasks = tasks_of(&state, lang, &l);
     page(
         &state,
@@ -197,7 +195,7 @@ fn section_page(
     back_to_check: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let lang = lang(req);
+    let lang = lang_of(req);
     let applicant = dossiers::applicant_form();
     let (def, section) = section_of(&applicant, &l.form, key).ok_or(AppError::NotFound)?;
     let links: Vec<ErrorLink> = error_links(state, lang, def, errors);
@@ -425,7 +423,7 @@ fn check_page(
     errors: &[CheckError],
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let lang = lang(req);
+    let lang = lang_of(req);
     let st = l.draft.state();
     let applicant = dossiers::applicant_form();
     let mut sections = Vec::new();
@@ -477,12 +475,6 @@ pub async fn check(
     require_citizen(&s)?;
     let l = load_own(&state, id.into_inner(), s.user.id).await?;
     check_page(&state, &req, &l, &[], StatusCode::OK)
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
 }
 
 /// The confirmation email.
@@ -551,12 +543,12 @@ pub async fn submit(
     req: HttpRequest,
     Authenticated(s): Authenticated,
     id: web::Path<String>,
-    body: web::Form<CsrfOnly>,
+    body: web::Form<crate::web::auth::CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&req, &body.csrf)?;
     require_citizen(&s)?;
     let id = id.into_inner();
-    let lang = lang(&req);
+    let lang = lang_of(&req);
     let user_id = s.user.id;
     let st = state.clone();
     let draft_id = id.clone();
@@ -607,7 +599,7 @@ pub async fn delete_draft_form(
 ) -> Result<HttpResponse, AppError> {
     require_citizen(&s)?;
     let l = load_own(&state, id.into_inner(), s.user.id).await?;
-    let lang = lang(&req);
+    let lang = lang_of(&req);
     page(
         &state,
         &req,
@@ -626,7 +618,7 @@ pub async fn delete_draft(
     req: HttpRequest,
     Authenticated(s): Authenticated,
     id: web::Path<String>,
-    body: web::Form<CsrfOnly>,
+    body: web::Form<crate::web::auth::CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&req, &body.csrf)?;
     require_citizen(&s)?;

@@ -13,7 +13,6 @@ pub use draft::{Row, shown, submitted_email};
 pub use draft::{check, delete_draft, delete_draft_form, save_section, section, submit, tasks};
 pub use place::{choose_place, start};
 
-use actix_web::HttpRequest;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 
 use super::AppState;
@@ -73,14 +72,9 @@ pub(crate) fn load(
     user_id: i64,
 ) -> Result<Loaded, AppError> {
     let draft = drafts::find_own(conn, public_id, user_id)?.ok_or(AppError::NotFound)?;
-    let (service_code, service_name, online_level) = {
-        use crate::db::schema::services;
-        use diesel::prelude::*;
-        services::table
-            .find(draft.service_id)
-            .select((services::code, services::name, services::online_level))
-            .first::<(String, String, i32)>(conn)?
-    };
+    let service = dossiers::service_brief(conn, draft.service_id)?;
+    let (service_code, service_name, online_level) =
+        (service.code, service.name, service.online_level);
     let form = forms::version(
         conn,
         draft.service_id,
@@ -123,23 +117,8 @@ pub(crate) fn draft_path(public_id: &str, rest: &str) -> String {
     }
 }
 
-/// A money amount as people read it: `10.000 đ` / `10,000 VND`.
-pub(crate) fn money(amount: i64, lang: crate::i18n::Lang) -> String {
-    let digits = super::view::group_digits(amount, lang);
-    match lang {
-        crate::i18n::Lang::Vi => format!("{digits} đ"),
-        crate::i18n::Lang::En => format!("{digits} VND"),
-    }
-}
-
-/// A UTC time in Vietnam, as people read it.
-pub(crate) fn local_time(t: NaiveDateTime, lang: crate::i18n::Lang) -> String {
-    let local = calendar::to_local(t);
-    match lang {
-        crate::i18n::Lang::Vi => local.format("%H:%M ngày %d/%m/%Y").to_string(),
-        crate::i18n::Lang::En => local.format("%H:%M on %d/%m/%Y").to_string(),
-    }
-}
+pub(crate) use super::view::format_vnd as money;
+pub(crate) use crate::i18n::local_time;
 
 pub(crate) fn local_date(t: NaiveDateTime) -> String {
     calendar::to_local(t).format("%d/%m/%Y").to_string()
@@ -160,8 +139,4 @@ pub(crate) fn new_public_id() -> String {
     data_encoding::BASE32_NOPAD
         .encode(&bytes)
         .to_ascii_lowercase()
-}
-
-pub(crate) fn lang(req: &HttpRequest) -> crate::i18n::Lang {
-    super::lang_of(req)
 }

@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{draft_path, lang, new_public_id, now, require_citizen};
+use super::{draft_path, new_public_id, now, require_citizen};
 use crate::catalogue::places::Unit;
 use crate::db::directory::{self, Office, Place, RoutableService};
 use crate::db::drafts::{self, DraftState, NewDraft};
@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::web::account::page;
 use crate::web::auth::{SessionUser, check_csrf, current_user};
 use crate::web::redirect::see_other;
-use crate::web::{AppState, with_db};
+use crate::web::{AppState, lang_of, with_db};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PlaceForm {
@@ -150,7 +150,7 @@ fn render(
     found: Option<Found>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let lang = lang(req);
+    let lang = lang_of(req);
     let m = |k: &str| state.messages.text(lang, k).to_string();
     let level = chosen_level(r, &form.level);
     let levels: Vec<LevelOption> = r
