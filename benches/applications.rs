@@ -54,6 +54,7 @@ fn settings(database_url: String, dir: &Path) -> Settings {
         upload_max_dossier_bytes: 200 * 1024 * 1024,
         s3: None,
         payment: Settings::payment_defaults("http://127.0.0.1", false),
+        seal_key: portal::security::seal::SealKey::generate(),
     }
 }
 

@@ -60,6 +60,9 @@ pub struct Settings {
     pub s3: Option<crate::storage::S3Settings>,
     /// The VNPay-style gateway (see `payments`). In demo mode the portal's own sandbox bank.
     pub payment: crate::payments::GatewaySettings,
+    /// Encrypts each office's signing key at rest (`PORTAL_SEAL_KEY`, 32 bytes in base64 or
+    /// hex; without it, a key file made on first start, `PORTAL_SEAL_KEY_FILE`).
+    pub seal_key: crate::security::seal::SealKey,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -77,6 +80,42 @@ fn root() -> PathBuf {
         here
     } else {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+}
+
+/// The seal key kept in a file beside the database (readable by the portal only), made on
+/// first start. Production sets `PORTAL_SEAL_KEY` from its secret store instead.
+fn seal_key_file(path: &std::path::Path) -> Result<crate::security::seal::SealKey> {
+    use crate::security::seal::SealKey;
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return SealKey::parse(&text)
+            .with_context(|| format!("{} does not hold a seal key", path.display()));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let key = SealKey::generate();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(mut f) => {
+            use std::io::Write;
+            f.write_all(key.to_text().as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(key)
+        }
+        // Another process made it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let text = std::fs::read_to_string(path)?;
+            SealKey::parse(&text)
+                .with_context(|| format!("{} does not hold a seal key", path.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
     }
 }
 
@@ -124,7 +163,16 @@ impl Settings {
                 .with_context(|| format!("{key} must be a number of megabytes"))?;
             Ok(mb * 1024 * 1024)
         };
+        let seal_key = match std::env::var("PORTAL_SEAL_KEY")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            Some(text) => crate::security::seal::SealKey::parse(&text)
+                .context("PORTAL_SEAL_KEY must be 32 bytes in base64 or hex")?,
+            None => seal_key_file(&path("PORTAL_SEAL_KEY_FILE", "var/seal.key"))?,
+        };
         Ok(Settings {
+            seal_key,
             demo,
             smtp_url: std::env::var("PORTAL_SMTP_URL")
                 .ok()

@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod payments;
+pub mod pdf;
 pub mod search;
 pub mod security;
 pub mod seed;

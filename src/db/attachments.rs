@@ -86,6 +86,40 @@ pub fn add(
     Ok(Ok(()))
 }
 
+/// A file the citizen adds to a filed dossier (a supplement), counted against the same total.
+pub fn add_to_dossier(
+    conn: &mut DbConnection,
+    a: &NewAttachment,
+    dossier_id: i64,
+    max_total_bytes: i64,
+) -> QueryResult<Result<(), Refusal>> {
+    let total: i64 = attachments::table
+        .filter(attachments::dossier_id.eq(dossier_id))
+        .select(attachments::size_bytes)
+        .load::<i64>(conn)?
+        .into_iter()
+        .sum();
+    if total + a.size_bytes > max_total_bytes {
+        return Ok(Err(Refusal::DossierTooLarge));
+    }
+    diesel::insert_into(attachments::table)
+        .values((
+            attachments::public_id.eq(a.public_id),
+            attachments::draft_id.eq(None::<i64>),
+            attachments::dossier_id.eq(Some(dossier_id)),
+            attachments::owner_id.eq(a.owner_id),
+            attachments::slot.eq(a.slot),
+            attachments::file_name.eq(a.file_name),
+            attachments::content_type.eq(a.content_type),
+            attachments::size_bytes.eq(a.size_bytes),
+            attachments::sha256.eq(a.sha256),
+            attachments::storage_key.eq(a.storage_key),
+            attachments::created_at.eq(a.now),
+        ))
+        .execute(conn)?;
+    Ok(Ok(()))
+}
+
 /// Bytes already attached to a draft (summed here: SQL SUM has a different type per backend).
 pub fn total_bytes(conn: &mut DbConnection, draft_id: i64) -> QueryResult<i64> {
     Ok(attachments::table
@@ -157,6 +191,15 @@ pub fn find_for_viewer(
     let Some(dossier_id) = a.dossier_id else {
         return Ok(None);
     };
+    // The applicant of the dossier (a file scanned at the desk is the officer's upload).
+    let own: i64 = dossiers::table
+        .filter(dossiers::id.eq(dossier_id))
+        .filter(dossiers::user_id.eq(viewer_id))
+        .count()
+        .get_result(conn)?;
+    if own > 0 {
+        return Ok(Some(a));
+    }
     let staff: i64 = dossiers::table
         .inner_join(agency_members::table.on(agency_members::agency_id.eq(dossiers::agency_id)))
         .filter(dossiers::id.eq(dossier_id))

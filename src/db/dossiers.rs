@@ -75,6 +75,12 @@ pub struct Dossier {
     #[serde(skip)]
     pub lock_version: i32,
     pub updated_at: NaiveDateTime,
+    #[serde(skip)]
+    pub stage: i32,
+    #[serde(skip)]
+    pub assigned_to: Option<i64>,
+    #[serde(skip)]
+    pub applicant_key: String,
 }
 
 impl Dossier {
@@ -427,6 +433,9 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
             dossiers::due_at.eq(due_at),
             dossiers::lock_version.eq(0),
             dossiers::updated_at.eq(input.now),
+            dossiers::stage.eq(Status::Submitted.stage().code()),
+            dossiers::assigned_to.eq(super::workspace::auto_assignee(conn, draft.agency_id)?),
+            dossiers::applicant_key.eq(crate::search::fold(&user.full_name)),
         ))
         .returning(dossiers::id)
         .get_result(conn)?;
@@ -497,6 +506,8 @@ pub enum MoveError {
     NoteRequired,
     /// Someone moved it first: its status now.
     Conflict(Status),
+    /// A workspace rule refused it: the message key saying why.
+    Other(&'static str),
     Db(anyhow::Error),
 }
 
@@ -534,12 +545,38 @@ pub fn apply_move(conn: &mut DbConnection, m: &Move) -> Result<Dossier, MoveErro
                 due_at = Some(calendar::to_utc(cal.due(local, limit)));
             }
         }
+        if m.action == crate::domain::lifecycle::Action::Pay
+            && let Some(due) = due_at
+        {
+            // Waiting for the payment did not count: the due date moves by the working days
+            // the clock was paused.
+            let since: Option<NaiveDateTime> = dossier_events::table
+                .filter(dossier_events::dossier_id.eq(d.id))
+                .filter(dossier_events::to_status.eq(i32::from(d.status.code())))
+                .order(dossier_events::id.desc())
+                .select(dossier_events::at)
+                .first(conn)
+                .optional()?;
+            if let Some(since) = since {
+                let cal = calendar(conn)?;
+                let paused = cal.working_days_between(
+                    calendar::to_local(since).date(),
+                    calendar::to_local(m.now).date(),
+                );
+                let local_due = calendar::to_local(due);
+                due_at = Some(calendar::to_utc(
+                    cal.add_working_days(local_due.date(), paused)
+                        .and_time(local_due.time()),
+                ));
+            }
+        }
         let changed = diesel::update(
             dossiers::table
                 .find(d.id)
                 .filter(dossiers::lock_version.eq(m.seen_version)),
         )
         .set((
+            dossiers::stage.eq(to.stage().code()),
             dossiers::status.eq(i32::from(to.code())),
             dossiers::lock_version.eq(m.seen_version + 1),
             dossiers::clock_starts_at.eq(clock_starts_at),
@@ -565,6 +602,7 @@ pub fn apply_move(conn: &mut DbConnection, m: &Move) -> Result<Dossier, MoveErro
             .execute(conn)?;
         let moved = Dossier {
             status: to,
+            stage: to.stage().code(),
             lock_version: m.seen_version + 1,
             clock_starts_at,
             due_at,

@@ -17,12 +17,14 @@ pub mod login_failures;
 pub mod outbox;
 pub mod payments;
 pub mod rate_limits;
+pub mod results;
 pub mod schema;
 pub mod second_factor;
 pub mod seed;
 pub mod sessions;
 pub mod types;
 pub mod users;
+pub mod workspace;
 
 use std::time::Duration;
 

@@ -35,6 +35,7 @@ diesel::table! {
         address -> Text,
         phone -> Text,
         email -> Text,
+        auto_assign -> Bool,
     }
 }
 
@@ -369,6 +370,9 @@ diesel::table! {
         due_at -> Nullable<Timestamp>,
         lock_version -> Integer,
         updated_at -> Timestamp,
+        stage -> Integer,
+        assigned_to -> Nullable<BigInt>,
+        applicant_key -> Text,
     }
 }
 
@@ -438,6 +442,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    consultations (id) {
+        id -> BigInt,
+        dossier_id -> BigInt,
+        from_agency_id -> BigInt,
+        to_agency_id -> BigInt,
+        question -> Text,
+        asked_by -> Nullable<BigInt>,
+        asked_at -> Timestamp,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<BigInt>,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    office_keys (agency_id) {
+        agency_id -> BigInt,
+        public_key -> Text,
+        sealed_secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    results (id) {
+        id -> BigInt,
+        dossier_id -> BigInt,
+        agency_id -> BigInt,
+        verify_code -> Text,
+        file_name -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        signature -> Text,
+        public_key -> Text,
+        storage_key -> Text,
+        generated -> Bool,
+        decision -> Text,
+        issued_by -> Nullable<BigInt>,
+        issued_at -> Timestamp,
+        downloaded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ratings (dossier_id) {
+        dossier_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        scores -> Text,
+        total -> Integer,
+        comment -> Text,
+        rated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(wards -> provinces (province_code));
 diesel::joinable!(services -> fields (field_id));
 diesel::joinable!(service_channels -> services (service_id));
@@ -457,6 +516,10 @@ diesel::joinable!(drafts -> agencies (agency_id));
 diesel::joinable!(dossiers -> services (service_id));
 diesel::joinable!(dossiers -> agencies (agency_id));
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
+diesel::joinable!(consultations -> dossiers (dossier_id));
+diesel::joinable!(dossier_events -> users (actor_id));
+diesel::joinable!(results -> dossiers (dossier_id));
+diesel::joinable!(ratings -> dossiers (dossier_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     provinces,
@@ -493,4 +556,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     payments,
     payment_notifications,
+    consultations,
+    office_keys,
+    results,
+    ratings,
 );

@@ -133,6 +133,9 @@ pub fn may(actor: Actor, action: Action) -> bool {
         Action::Supplement | Action::RequestWithdrawal => actor == Actor::Citizen,
         // A confirmed payment comes from the gateway, never from a person's click.
         Action::Pay => actor == Actor::System,
+        // Delivered by the desk, or by the portal when the citizen first downloads the
+        // electronic result.
+        Action::Deliver => matches!(actor, Actor::Officer | Actor::Lead | Actor::System),
         _ => matches!(actor, Actor::Officer | Actor::Lead),
     }
 }
@@ -195,7 +198,12 @@ mod tests {
             (5, Stop, STAFF, 8),
             (6, Stop, STAFF, 8),
             (4, Approve, STAFF, 9),
-            (9, Deliver, STAFF, 10),
+            (
+                9,
+                Deliver,
+                &[Actor::Officer, Actor::Lead, Actor::System],
+                10,
+            ),
         ]
     };
 
@@ -255,7 +263,7 @@ mod tests {
             for actor in Actor::VARIANTS {
                 let actions = available(status, *actor);
                 let expected: Vec<Action> = if status == Status::Processed
-                    && matches!(actor, Actor::Officer | Actor::Lead)
+                    && matches!(actor, Actor::Officer | Actor::Lead | Actor::System)
                 {
                     vec![Action::Deliver]
                 } else {

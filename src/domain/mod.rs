@@ -11,5 +11,6 @@ pub mod level;
 pub mod lifecycle;
 pub mod login;
 pub mod procedure;
+pub mod rating;
 pub mod routing;
 pub mod status;

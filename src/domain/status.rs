@@ -77,10 +77,60 @@ impl Status {
         matches!(self, Status::SupplementRequested | Status::PaymentRequested)
     }
 
+    /// The queue tab the status belongs to.
+    pub fn stage(self) -> Stage {
+        match self {
+            Status::Submitted => Stage::New,
+            Status::Accepted | Status::Processing => Stage::InProgress,
+            Status::SupplementRequested | Status::PaymentRequested => Stage::Waiting,
+            Status::WithdrawalRequested => Stage::Withdrawal,
+            Status::Refused | Status::Stopped | Status::Processed | Status::Delivered => {
+                Stage::Finished
+            }
+        }
+    }
+
     /// The message key of the status in plain words.
     pub fn message_key(self) -> String {
         format!("status_{}", self.code())
     }
+}
+
+/// Where a dossier stands for the office's queue; stored beside the status (`dossiers.stage`) so
+/// each tab is one equality in an index, in due-date order.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Stage {
+    /// 1: to check at the desk.
+    New = 1,
+    /// 2, 4: accepted and being processed; the clock runs.
+    InProgress = 2,
+    /// 5, 6: waiting for the citizen; the clock is paused.
+    Waiting = 3,
+    /// 7: the citizen asked to withdraw.
+    Withdrawal = 4,
+    /// 3, 8, 9, 10.
+    Finished = 5,
+}
+
+impl Stage {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// Stages whose dossiers have a running clock (they can be due soon or overdue).
+    pub const CLOCK_RUNS: [Stage; 2] = [Stage::New, Stage::InProgress];
 }
 
 impl From<Status> for u8 {
@@ -92,6 +142,15 @@ impl From<Status> for u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_status_has_one_stage_and_finished_means_finished() {
+        for s in Status::ALL {
+            assert_eq!(s.stage() == Stage::Finished, s.is_finished(), "{s:?}");
+            assert_eq!(s.stage() == Stage::Waiting, s.waits_for_citizen(), "{s:?}");
+        }
+        assert_eq!(Status::WithdrawalRequested.stage().code(), 4);
+    }
 
     #[test]
     fn codes_are_the_national_ones_and_round_trip() {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, Timelike};
 
 use crate::db::{self, Pool, drafts, outbox};
 use crate::i18n::Lang;
@@ -28,7 +28,14 @@ pub struct Report {
     /// Pending payments the gateway was asked about, and those it settled.
     pub queried: usize,
     pub settled: usize,
+    /// Daily digests queued for office leads (by the one worker that claimed the day).
+    pub digests: usize,
 }
+
+/// The lead digest goes out on working days from this local hour.
+pub const DIGEST_HOUR: u32 = 7;
+/// Dossiers listed per section of a digest.
+const DIGEST_ROWS: i64 = 50;
 
 /// How long a payment may stay pending before the gateway is asked about it.
 pub const RECONCILE_AFTER: chrono::Duration = chrono::Duration::minutes(15);
@@ -208,7 +215,54 @@ impl Jobs {
             files.extend(keys);
             report.expired += 1;
         }
+        report.digests = self.digest(&mut conn, now)?;
         Ok((report, files))
+    }
+
+    /// Once per working day from `DIGEST_HOUR`: each office lead's email of the overdue and
+    /// soon-due dossiers. The day is claimed in the same transaction as the emails are queued,
+    /// so with several workers exactly one sends, and a failed run leaves the day to the next.
+    fn digest(&self, conn: &mut crate::db::DbConnection, now: NaiveDateTime) -> Result<usize> {
+        use crate::db::workspace;
+        let local = crate::domain::calendar::to_local(now);
+        let cal = crate::db::dossiers::calendar(conn)?;
+        if local.time().hour() < DIGEST_HOUR || !cal.is_working_day(local.date()) {
+            return Ok(0);
+        }
+        let clock = workspace::Clock::at(now, &cal);
+        db::transaction(conn, |conn| -> Result<usize> {
+            if !workspace::claim_digest(conn, local.date(), now)? {
+                return Ok(0);
+            }
+            let mut sent = 0;
+            for (agency_id, office) in workspace::offices_with_leads(conn)? {
+                let (overdue, soon) = workspace::digest_rows(conn, agency_id, clock, DIGEST_ROWS)?;
+                if overdue.is_empty() && soon.is_empty() {
+                    continue;
+                }
+                let shown =
+                    |v: Vec<(String, String, NaiveDateTime)>| -> Vec<(String, String, String)> {
+                        v.into_iter()
+                            .map(|(c, n, due)| (c, n, crate::i18n::local_time(due, Lang::Vi)))
+                            .collect()
+                    };
+                let (overdue, soon) = (shown(overdue), shown(soon));
+                for (email, name) in workspace::leads(conn, agency_id)? {
+                    let mail = crate::mail::staff_digest(
+                        &self.tera,
+                        &self.public_url,
+                        Lang::Vi,
+                        &name,
+                        &office,
+                        &overdue,
+                        &soon,
+                    )?;
+                    outbox::enqueue(conn, &email, &mail, now)?;
+                    sent += 1;
+                }
+            }
+            Ok(sent)
+        })
     }
 
     /// Runs the jobs every `INTERVAL` on the current runtime.

@@ -19,7 +19,7 @@ pub use transport::Transport;
 
 /// The emails the application sends, each with `subject.txt`, `body.txt` and `body.html` in every
 /// language (a unit test renders them all).
-pub const EMAILS: [&str; 8] = [
+pub const EMAILS: [&str; 10] = [
     "verify_email",
     "reset_password",
     "account_locked",
@@ -28,6 +28,8 @@ pub const EMAILS: [&str; 8] = [
     "dossier_submitted",
     "draft_expiring",
     "dossier_status",
+    "dossier_rescheduled",
+    "staff_digest",
 ];
 
 /// One message, rendered in the recipient's language, ready to be stored in the outbox.
@@ -113,6 +115,51 @@ pub fn dossier_status(
     render(tera, lang, "dossier_status", &ctx)
 }
 
+/// The one apology with the new date (form 04 of domain.md §3).
+pub fn dossier_rescheduled(
+    tera: &tera::Tera,
+    public_url: &str,
+    lang: Lang,
+    d: &crate::db::dossiers::Dossier,
+    office: &str,
+    due: chrono::NaiveDateTime,
+    reason: &str,
+) -> anyhow::Result<RenderedEmail> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("name", &d.applicant_name);
+    ctx.insert("code", &d.code);
+    ctx.insert("office", office);
+    ctx.insert("reason", reason);
+    ctx.insert("due", &crate::i18n::local_time(due, lang));
+    ctx.insert(
+        "link",
+        &format!("{}/dossiers/{}", public_url.trim_end_matches('/'), d.code),
+    );
+    render(tera, lang, "dossier_rescheduled", &ctx)
+}
+
+/// The lead's daily digest: the office's overdue and soon-due dossiers.
+pub fn staff_digest(
+    tera: &tera::Tera,
+    public_url: &str,
+    lang: Lang,
+    name: &str,
+    office: &str,
+    overdue: &[(String, String, String)],
+    soon: &[(String, String, String)],
+) -> anyhow::Result<RenderedEmail> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("name", name);
+    ctx.insert("office", office);
+    ctx.insert("overdue", overdue);
+    ctx.insert("soon", soon);
+    ctx.insert(
+        "link",
+        &format!("{}/staff?tab=overdue", public_url.trim_end_matches('/')),
+    );
+    render(tera, lang, "staff_digest", &ctx)
+}
+
 /// Collapses any run of whitespace (including newlines a template may leave) into one space.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -159,6 +206,15 @@ mod tests {
         ctx.insert("status", "Yêu cầu bổ sung giấy tờ");
         ctx.insert("note", "Bổ sung bản sao giấy chứng sinh");
         ctx.insert("next", "Hãy bổ sung giấy tờ.");
+        ctx.insert("office", "Ủy ban nhân dân Phường Ba Đình");
+        ctx.insert("reason", "Cần xác minh thêm");
+        let rows = vec![(
+            "00004.00.00.H01-261130-0001".to_string(),
+            "Trần Thị B".to_string(),
+            "01/12/2026".to_string(),
+        )];
+        ctx.insert("overdue", &rows);
+        ctx.insert("soon", &rows);
         ctx
     }
 

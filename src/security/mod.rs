@@ -3,5 +3,6 @@
 
 pub mod password;
 pub mod recovery;
+pub mod seal;
 pub mod tokens;
 pub mod totp;

@@ -7,6 +7,7 @@ pub mod api;
 pub mod apply;
 pub mod assets;
 pub mod auth;
+pub mod citizen;
 pub mod directory;
 pub mod errors;
 pub mod flash;
@@ -18,6 +19,7 @@ pub mod routes;
 pub mod staff;
 pub mod tracking;
 pub mod twofactor;
+pub mod verify;
 pub mod view;
 
 use std::collections::HashMap;

@@ -5,7 +5,8 @@
 use actix_web::web::{self, get, post, resource};
 
 use super::{
-    account, admin, api, apply, assets, directory, pay, public, staff, tracking, twofactor,
+    account, admin, api, apply, assets, citizen, directory, pay, public, staff, tracking,
+    twofactor, verify,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
@@ -102,8 +103,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
                 .route(post().to(apply::delete_draft)),
         )
         .service(resource("/files/{id}").route(get().to(apply::download)))
+        .service(resource("/files/{id}/view").route(get().to(apply::view_file)))
         .service(resource("/my").route(get().to(tracking::my)))
         .service(resource("/dossiers/{code}").route(get().to(tracking::dossier)))
+        .service(resource("/dossiers/{code}/supplement").route(post().to(citizen::supplement)))
+        .service(resource("/dossiers/{code}/withdraw").route(post().to(citizen::withdraw)))
+        .service(resource("/dossiers/{code}/result").route(get().to(citizen::result)))
+        .service(resource("/dossiers/{code}/rating").route(post().to(citizen::rate)))
+        .service(
+            resource("/verify")
+                .route(get().to(verify::verify_page))
+                .route(post().to(verify::verify_file)),
+        )
         .service(
             resource("/track")
                 .route(get().to(tracking::track_form))
@@ -118,6 +129,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
                 .route(get().to(staff::dossier))
                 .route(post().to(staff::act)),
         )
+        .service(resource("/staff/dossiers/{code}/handover").route(post().to(staff::handover)))
+        .service(
+            resource("/staff/dossiers/{code}/result")
+                .route(get().to(staff::result_download))
+                .route(post().to(staff::issue_result)),
+        )
+        .service(resource("/staff/consultations").route(get().to(staff::consultations)))
+        .service(resource("/staff/consultations/{id}").route(post().to(staff::answer)))
         // administration
         .service(resource("/admin").route(get().to(admin::index)))
         .service(resource("/admin/audit").route(get().to(admin::audit)))

@@ -180,19 +180,43 @@ pub async fn dossier(
     Authenticated(s): Authenticated,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let code = DossierCode::parse(&code)
+    dossier_page(&state, &req, &s, &code, None, "", StatusCode::OK).await
+}
+
+#[derive(Serialize)]
+struct ResultView {
+    verify_code: String,
+    file_name: String,
+    issued_at: String,
+    verify_link: String,
+}
+
+/// The citizen's dossier page, with a message when an action of theirs was refused (and what
+/// they typed kept).
+pub(crate) async fn dossier_page(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    s: &super::auth::SessionUser,
+    code: &str,
+    notice: Option<String>,
+    kept_note: &str,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let code = DossierCode::parse(code)
         .map_err(|_| AppError::NotFound)?
         .to_string();
     let user_id = s.user.id;
-    let (d, names, events, files) = with_db(&state, "show a dossier", move |conn| {
+    let (d, names, events, files, result, rating) = with_db(state, "show a dossier", move |conn| {
         let d = dossiers::find_own(conn, &code, user_id)?.ok_or(AppError::NotFound)?;
         let names = dossiers::names(conn, &d)?;
         let events = dossiers::timeline(conn, d.id)?;
         let files: Vec<Attachment> = attachments::of_dossier(conn, d.id)?;
-        Ok((d, names, events, files))
+        let result = crate::db::results::of_dossier(conn, d.id)?;
+        let rating = crate::db::results::rating_of(conn, d.id)?;
+        Ok((d, names, events, files, result, rating))
     })
     .await?;
-    let lang = lang_of(&req);
+    let lang = lang_of(req);
     let form = d.form();
     let files: Vec<FileRow> = files
         .into_iter()
@@ -201,31 +225,66 @@ pub async fn dossier(
                 .as_ref()
                 .and_then(|f| f.documents.iter().find(|x| x.key == a.slot))
                 .map(|x| x.label.get(lang).to_string())
-                .unwrap_or_default(),
+                .unwrap_or_else(|| {
+                    if a.slot == "supplement" {
+                        state.messages.text(lang, "supplement_files").to_string()
+                    } else {
+                        String::new()
+                    }
+                }),
             public_id: a.public_id,
             name: a.file_name,
             sha256: a.sha256,
         })
         .collect();
-    let v = view(&state, lang, &d, names, &events);
-    let track_link = super::apply::absolute(&state, &format!("/track?code={}", d.code));
+    let v = view(state, lang, &d, names, &events);
+    let track_link = super::apply::absolute(state, &format!("/track?code={}", d.code));
     let fresh = req.query_string().contains("new=1");
-    page(
-        &state,
-        &req,
-        lang,
-        "apply/dossier.html",
-        StatusCode::OK,
-        |ctx| {
-            ctx.insert("d", &v);
-            ctx.insert("fresh", &fresh);
-            ctx.insert("files", &files);
-            ctx.insert("applicant_name", &d.applicant_name);
-            ctx.insert("fee", &(d.fee_vnd > 0).then(|| money(d.fee_vnd, lang)));
-            ctx.insert("track_link", &track_link);
-            ctx.insert("qr", &qr_svg(&track_link));
-        },
+    let result = result.map(|r| ResultView {
+        verify_link: super::apply::absolute(state, &format!("/verify?code={}", r.verify_code)),
+        verify_code: r.verify_code,
+        file_name: r.file_name,
+        issued_at: local_time(r.issued_at, lang),
+    });
+    let can_withdraw = crate::domain::lifecycle::transition(
+        d.status,
+        crate::domain::lifecycle::Action::RequestWithdrawal,
+        crate::domain::lifecycle::Actor::Citizen,
     )
+    .is_ok();
+    let indicators: Vec<(String, String)> = crate::domain::rating::INDICATORS
+        .iter()
+        .map(|k| {
+            (
+                format!("r_{k}"),
+                state
+                    .messages
+                    .text(lang, &format!("rating_{k}"))
+                    .to_string(),
+            )
+        })
+        .collect();
+    page(state, req, lang, "apply/dossier.html", status, |ctx| {
+        ctx.insert("d", &v);
+        ctx.insert("fresh", &fresh);
+        ctx.insert("files", &files);
+        ctx.insert("applicant_name", &d.applicant_name);
+        ctx.insert("fee", &(d.fee_vnd > 0).then(|| money(d.fee_vnd, lang)));
+        ctx.insert("track_link", &track_link);
+        ctx.insert("qr", &qr_svg(&track_link));
+        ctx.insert("version", &d.lock_version);
+        ctx.insert("notice", &notice);
+        ctx.insert("kept_note", kept_note);
+        ctx.insert("result", &result);
+        ctx.insert("can_supplement", &(d.status == Status::SupplementRequested));
+        ctx.insert("can_withdraw", &can_withdraw);
+        ctx.insert(
+            "can_rate",
+            &(d.status == Status::Delivered && rating.is_none()),
+        );
+        ctx.insert("rated", &rating.is_some());
+        ctx.insert("indicators", &indicators);
+    })
 }
 
 #[derive(Deserialize, Default)]

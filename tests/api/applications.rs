@@ -18,7 +18,7 @@ pub fn unescape(html: &str) -> String {
     html.replace("&#x2F;", "/").replace("&amp;", "&")
 }
 
-fn location(res: &reqwest::Response) -> String {
+pub fn location(res: &reqwest::Response) -> String {
     res.headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
@@ -206,7 +206,7 @@ pub async fn complete_birth_draft(app: &TestApp, draft: &str) {
     assert_eq!(res.status().as_u16(), 303);
 }
 
-async fn submit(app: &TestApp, draft: &str) -> reqwest::Response {
+pub async fn submit(app: &TestApp, draft: &str) -> reqwest::Response {
     post_page(
         app,
         &format!("{draft}/check"),

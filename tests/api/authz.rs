@@ -151,7 +151,7 @@ async fn every_route_family_gives_each_role_exactly_its_access() {
     }
     let (officer, lead, admin) = (&staff[0].1, &staff[1].1, &staff[2].1);
     // route → expected status for anonymous, citizen, officer, lead, admin
-    let matrix: [(&str, [u16; 5]); 13] = [
+    let matrix: [(&str, [u16; 5]); 18] = [
         ("/", [200, 200, 200, 200, 200]),
         ("/services?q=khai+sinh", [200, 200, 200, 200, 200]),
         ("/services/1.001193", [200, 200, 200, 200, 200]),
@@ -167,6 +167,18 @@ async fn every_route_family_gives_each_role_exactly_its_access() {
             "/staff/dossiers/00004.00.00.H01-261130-0001",
             [303, 403, 404, 404, 403],
         ),
+        ("/staff/consultations", [303, 403, 200, 200, 403]),
+        (
+            "/staff/dossiers/00004.00.00.H01-261130-0001/result",
+            [303, 403, 404, 404, 403],
+        ),
+        // A result: only its applicant downloads it; anyone verifies it.
+        (
+            "/dossiers/00004.00.00.H01-261130-0001/result",
+            [303, 404, 404, 404, 404],
+        ),
+        ("/verify", [200, 200, 200, 200, 200]),
+        ("/verify?code=ABCDE-FGHJK", [404, 404, 404, 404, 404]),
         // Applying: citizens only; another person's draft or dossier does not exist for them.
         ("/my", [303, 200, 403, 403, 403]),
         ("/apply/1.001193", [303, 200, 403, 403, 403]),

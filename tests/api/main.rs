@@ -15,3 +15,4 @@ mod protocol;
 mod seed;
 mod service_page;
 mod storage_s3;
+mod workspace;

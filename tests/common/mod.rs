@@ -63,6 +63,7 @@ pub fn test_settings(database_url: String) -> Settings {
             ipn_url: String::new(),
             return_url: "/payments/vnpay/return".into(),
         },
+        seal_key: portal::security::seal::SealKey::generate(),
     }
 }
 

@@ -121,7 +121,7 @@ pub async fn documents(
 }
 
 /// Why an upload was refused, as a message key.
-fn refusal_key(r: UploadRefusal) -> &'static str {
+pub(crate) fn refusal_key(r: UploadRefusal) -> &'static str {
     match r {
         UploadRefusal::Empty => "upload_err_empty",
         UploadRefusal::TooLarge => "upload_err_too_large",
@@ -134,7 +134,7 @@ fn refusal_key(r: UploadRefusal) -> &'static str {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum UploadRefusal {
+pub(crate) enum UploadRefusal {
     NoFile,
     Empty,
     TooLarge,
@@ -145,18 +145,18 @@ enum UploadRefusal {
 }
 
 /// What was received of the file.
-struct Received {
-    key: String,
-    name: String,
-    kind: FileType,
-    size: i64,
-    sha256: String,
+pub(crate) struct Received {
+    pub key: String,
+    pub name: String,
+    pub kind: FileType,
+    pub size: i64,
+    pub sha256: String,
 }
 
 const TAIL: usize = 1024;
 
 /// Streams the `file` field to storage, checking size and type as it goes.
-async fn receive(
+pub(crate) async fn receive(
     state: &AppState,
     field: &mut actix_multipart::Field,
     file_name: String,
@@ -451,6 +451,41 @@ pub async fn documents_done(
 }
 
 /// RFC 6266 `Content-Disposition` for a UTF-8 name: an ASCII fallback and the exact name.
+/// GET `/files/{id}/view`: the same file shown inline, for the staff page's viewer. Only PDF
+/// and images exist (sniffed at upload); the response may be framed by the portal's own pages
+/// and runs nothing.
+pub async fn view(
+    state: web::Data<AppState>,
+    Authenticated(s): Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let viewer = s.user.id;
+    let file = with_db(&state, "find a file", move |conn| {
+        Ok(attachments::find_for_viewer(conn, &id, viewer)?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let stream =
+        state.storage.open(&file.storage_key).await.map_err(|e| {
+            AppError::Internal(anyhow::Error::new(e).context("opening a stored file"))
+        })?;
+    Ok(HttpResponse::Ok()
+        .content_type(file.content_type.as_str())
+        .insert_header((header::CONTENT_DISPOSITION, "inline"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("X-Frame-Options", "SAMEORIGIN"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+        ))
+        .body(actix_web::body::SizedStream::new(
+            file.size_bytes.max(0) as u64,
+            stream,
+        )))
+}
+
 fn disposition(name: &str) -> String {
     let ascii: String = name
         .chars()

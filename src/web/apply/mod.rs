@@ -3,12 +3,12 @@
 //! → submit. One topic per page, an error summary linking to each wrong field, what was typed
 //! kept, "change" links from the check page. Level 1–2 services show where to apply in person.
 
-mod documents;
+pub(crate) mod documents;
 mod draft;
 mod fields;
 mod place;
 
-pub use documents::{delete_file, documents, documents_done, download, upload};
+pub use documents::{delete_file, documents, documents_done, download, upload, view as view_file};
 pub use draft::{Row, shown, submitted_email};
 pub use draft::{check, delete_draft, delete_draft_form, save_section, section, submit, tasks};
 pub use place::{choose_place, start};

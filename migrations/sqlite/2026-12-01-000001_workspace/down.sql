@@ -1,0 +1,12 @@
+DROP TABLE ratings;
+DROP TABLE results;
+DROP TABLE office_keys;
+DROP TABLE consultations;
+DROP INDEX dossiers_cccd;
+DROP INDEX dossiers_assigned;
+DROP INDEX dossiers_queue_submitted;
+DROP INDEX dossiers_queue_due;
+ALTER TABLE dossiers DROP COLUMN applicant_key;
+ALTER TABLE dossiers DROP COLUMN assigned_to;
+ALTER TABLE dossiers DROP COLUMN stage;
+ALTER TABLE agencies DROP COLUMN auto_assign;
