@@ -137,6 +137,7 @@ fn drafts_for(conn: &mut DbConnection, user: i64, email: &str, n: usize, tag: &s
     let state = dr::DraftState {
         answers: birth_answers(email),
         visited: Default::default(),
+        channel: None,
     };
     db::transaction(conn, |conn| -> QueryResult<Vec<String>> {
         (0..n)
@@ -151,7 +152,7 @@ fn drafts_for(conn: &mut DbConnection, user: i64, email: &str, n: usize, tag: &s
                         level: Level::Commune,
                         place: &place,
                         agency_id: office.id,
-                        rule_id: rule.id,
+                        rule_id: Some(rule.id),
                         form_version: version,
                         state: &state,
                         now,

@@ -123,6 +123,43 @@ pub fn applicant_form() -> FormDefinition {
     })
 }
 
+/// The applicant section of a dossier entered at the desk: the officer types who the applicant
+/// is (name and identity number from their card) and how to reach them.
+pub fn counter_applicant_form() -> FormDefinition {
+    // A constant checked by a unit test.
+    FormDefinition::from_json(COUNTER_APPLICANT).unwrap_or_else(|e| {
+        tracing::error!(error = ?e, "the desk's applicant form does not parse");
+        applicant_form()
+    })
+}
+
+const COUNTER_APPLICANT: &str = r#"{
+      "schema": 1, "service": "applicant_counter", "version": 1,
+      "title": {"vi": "Người nộp hồ sơ", "en": "Applicant"},
+      "sections": [{"key": "applicant", "title": {"vi": "Người nộp hồ sơ", "en": "Applicant"}, "fields": [
+        {"key": "applicant_name", "type": "text", "label": {"vi": "Họ, chữ đệm và tên người nộp", "en": "Applicant's full name"},
+         "required": true, "max_length": 100},
+        {"key": "applicant_cccd", "type": "cccd", "label": {"vi": "Số định danh cá nhân (CCCD)", "en": "Personal identification number"},
+         "help": {"vi": "Nếu người nộp có tài khoản trên cổng, hồ sơ hiện trong mục Hồ sơ của tôi của họ.", "en": "If the applicant has an account, the dossier appears in their My dossiers."},
+         "required": true},
+        {"key": "applicant_phone", "type": "phone", "label": {"vi": "Số điện thoại liên hệ", "en": "Contact phone"},
+         "required": true},
+        {"key": "applicant_email", "type": "email", "label": {"vi": "Thư điện tử (nếu có)", "en": "Email (if any)"},
+         "max_length": 254},
+        {"key": "applicant_address", "type": "text", "label": {"vi": "Địa chỉ liên hệ", "en": "Postal address"},
+         "max_length": 300}
+      ]}]
+    }"#;
+
+/// The applicant section for a draft or dossier: the citizen's own, or the desk's.
+pub fn applicant_form_for(at_desk: bool) -> FormDefinition {
+    if at_desk {
+        counter_applicant_form()
+    } else {
+        applicant_form()
+    }
+}
+
 /// Why a draft cannot be submitted.
 #[derive(Debug)]
 pub enum SubmitError {
@@ -296,7 +333,7 @@ pub fn check_draft(
     let state = draft.state();
     let mut fields = Vec::new();
     let mut clean = Answers::new();
-    match form_schema::validate(&applicant_form(), &state.answers, ctx) {
+    match form_schema::validate(&applicant_form_for(state.at_desk()), &state.answers, ctx) {
         Ok(a) => clean.extend(a),
         Err(e) => fields.extend(e),
     }
@@ -327,9 +364,14 @@ pub fn submit(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted,
 
 fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, SubmitError> {
     let Some(draft) = drafts::find_own(conn, input.draft_public_id, input.user_id)? else {
+        // Filed by this person (for themselves, or at the desk for someone else).
+        let filed_by = dossier_events::table
+            .filter(dossier_events::action.eq("submit"))
+            .filter(dossier_events::actor_id.eq(input.user_id))
+            .select(dossier_events::dossier_id);
         let code: Option<String> = dossiers::table
             .filter(dossiers::draft_public_id.eq(input.draft_public_id))
-            .filter(dossiers::user_id.eq(input.user_id))
+            .filter(dossiers::id.eq_any(filed_by))
             .select(dossiers::code)
             .first(conn)
             .optional()?;
@@ -357,8 +399,14 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
         Ok(clean) => clean,
         Err((fields, documents)) => return Err(SubmitError::Incomplete { fields, documents }),
     };
+    let draft_state = draft.state();
+    let channel = draft_state
+        .channel
+        .unwrap_or(crate::domain::dossier::Channel::Online);
+    let at_desk = draft_state.at_desk();
     let fee = fee_due_at_filing(conn, draft.service_id, online_level)?;
-    if fee > 0 {
+    // At the desk the fee is paid there, on paper.
+    if fee > 0 && !at_desk {
         let paid: i64 = payments::table
             .filter(payments::draft_id.eq(draft.id))
             .filter(payments::status.eq("paid"))
@@ -369,6 +417,23 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
         }
     }
     let user = super::users::find_by_id(conn, input.user_id)?.ok_or(SubmitError::NoDraft)?;
+    // Who applies: the citizen's verified account, or, at the desk, the person the officer
+    // entered (linked to their account when one has this identity number).
+    let (applicant_name, applicant_cccd, applicant_user) = if at_desk {
+        let cccd = clean.get("applicant_cccd").cloned().unwrap_or_default();
+        let account = super::users::find_citizen_by_cccd(conn, &cccd)?;
+        (
+            clean.get("applicant_name").cloned().unwrap_or_default(),
+            cccd,
+            account,
+        )
+    } else {
+        (
+            user.full_name.clone(),
+            user.cccd.clone().unwrap_or_default(),
+            Some(user.id),
+        )
+    };
     let (office_id, office_name) = agencies::table
         .find(draft.agency_id)
         .select((agencies::office_id, agencies::name))
@@ -404,8 +469,8 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
             dossiers::agency_id.eq(draft.agency_id),
             dossiers::service_id.eq(draft.service_id),
             dossiers::service_version.eq(service_version),
-            dossiers::user_id.eq(Some(user.id)),
-            dossiers::channel.eq(crate::domain::dossier::Channel::Online.as_str()),
+            dossiers::user_id.eq(applicant_user),
+            dossiers::channel.eq(channel.as_str()),
             dossiers::status.eq(i32::from(Status::Submitted.code())),
             dossiers::level.eq(draft.level.as_str()),
             dossiers::province_code.eq(&draft.province_code),
@@ -415,8 +480,8 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
             dossiers::form_version.eq(draft.form_version),
             dossiers::form_definition.eq(&form_json),
             dossiers::answers.eq(&answer_json),
-            dossiers::applicant_name.eq(&user.full_name),
-            dossiers::applicant_cccd.eq(user.cccd.as_deref().unwrap_or("")),
+            dossiers::applicant_name.eq(&applicant_name),
+            dossiers::applicant_cccd.eq(&applicant_cccd),
             dossiers::applicant_phone.eq(clean
                 .get("applicant_phone")
                 .map(String::as_str)
@@ -435,7 +500,7 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
             dossiers::updated_at.eq(input.now),
             dossiers::stage.eq(Status::Submitted.stage().code()),
             dossiers::assigned_to.eq(super::workspace::auto_assignee(conn, draft.agency_id)?),
-            dossiers::applicant_key.eq(crate::search::fold(&user.full_name)),
+            dossiers::applicant_key.eq(crate::search::fold(&applicant_name)),
         ))
         .returning(dossiers::id)
         .get_result(conn)?;
@@ -470,13 +535,16 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
         service_name,
         office_name,
         office_id,
-        applicant_name: user.full_name.clone(),
+        applicant_name: applicant_name.clone(),
         applicant_email: applicant_email.clone(),
         submitted_at: input.now,
         due_at,
     };
     let email = (input.email)(&submitted).map_err(SubmitError::Db)?;
-    super::outbox::enqueue(conn, &applicant_email, &email, input.now)?;
+    // A walk-in applicant may have no email: the receipt slip is printed at the desk.
+    if !applicant_email.is_empty() {
+        super::outbox::enqueue(conn, &applicant_email, &email, input.now)?;
+    }
     Ok(submitted)
 }
 
@@ -747,5 +815,13 @@ mod tests {
         let json = serde_json::to_string(&super::applicant_form()).expect("json");
         let def = crate::domain::form_schema::FormDefinition::from_json(&json).expect("valid");
         assert_eq!(def.sections[0].fields.len(), 3);
+    }
+
+    #[test]
+    fn the_desk_applicant_form_is_valid() {
+        let def = crate::domain::form_schema::FormDefinition::from_json(super::COUNTER_APPLICANT)
+            .expect("valid");
+        assert_eq!(def.sections[0].fields.len(), 5);
+        assert_eq!(def.sections[0].fields[0].key, "applicant_name");
     }
 }

@@ -25,6 +25,18 @@ pub struct DraftState {
     pub answers: Answers,
     #[serde(default)]
     pub visited: BTreeSet<String>,
+    /// Entered at an office's desk for a walk-in applicant (`counter`) or from a letter
+    /// (`post`); None for the citizen's own online application.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<crate::domain::dossier::Channel>,
+}
+
+impl DraftState {
+    /// Entered by an officer for someone else.
+    pub fn at_desk(&self) -> bool {
+        self.channel
+            .is_some_and(|c| c != crate::domain::dossier::Channel::Online)
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -62,7 +74,7 @@ pub struct NewDraft<'a> {
     pub level: Level,
     pub place: &'a Place,
     pub agency_id: i64,
-    pub rule_id: i64,
+    pub rule_id: Option<i64>,
     pub form_version: i32,
     pub state: &'a DraftState,
     pub now: NaiveDateTime,
@@ -82,7 +94,7 @@ pub fn create(conn: &mut DbConnection, d: &NewDraft) -> QueryResult<()> {
             drafts::province_code.eq(&d.place.province),
             drafts::ward_code.eq(&d.place.ward),
             drafts::agency_id.eq(d.agency_id),
-            drafts::rule_id.eq(Some(d.rule_id)),
+            drafts::rule_id.eq(d.rule_id),
             drafts::form_version.eq(d.form_version),
             drafts::answers.eq(state_json(d.state)?),
             drafts::created_at.eq(d.now),

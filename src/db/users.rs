@@ -45,6 +45,20 @@ pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>>
         .optional()
 }
 
+/// The citizen account with this identity number, if any (the desk links a walk-in's dossier
+/// to it).
+pub fn find_citizen_by_cccd(conn: &mut DbConnection, cccd: &str) -> QueryResult<Option<i64>> {
+    if cccd.is_empty() {
+        return Ok(None);
+    }
+    users::table
+        .filter(users::cccd.eq(cccd))
+        .filter(users::role.eq(Role::Citizen.as_str()))
+        .select(users::id)
+        .first(conn)
+        .optional()
+}
+
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
     users::table
         .filter(users::email.eq(email))

@@ -14,6 +14,7 @@ use chrono::{Datelike, NaiveDate};
     PartialEq,
     Eq,
     serde::Serialize,
+    serde::Deserialize,
     strum::EnumString,
     strum::IntoStaticStr,
     strum::VariantArray,

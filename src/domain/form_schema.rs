@@ -311,7 +311,7 @@ impl FormDefinition {
                 }
             };
         // `applicant` is the portal's own first section (contact details for the dossier).
-        let builtin = self.service == "applicant";
+        let builtin = matches!(self.service.as_str(), "applicant" | "applicant_counter");
         let mut section_keys: HashSet<&str> = HashSet::new();
         if !builtin {
             section_keys.insert("applicant");

@@ -136,6 +136,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
                 .route(post().to(staff::issue_result)),
         )
         .service(resource("/staff/consultations").route(get().to(staff::consultations)))
+        .service(
+            resource("/staff/counter")
+                .route(get().to(staff::counter))
+                .route(post().to(staff::start_counter)),
+        )
         .service(resource("/staff/consultations/{id}").route(post().to(staff::answer)))
         // administration
         .service(resource("/admin").route(get().to(admin::index)))

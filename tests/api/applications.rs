@@ -80,7 +80,7 @@ async fn section(
     post_page(app, &page, &page, fields).await
 }
 
-async fn section_ok(app: &TestApp, draft: &str, key: &str, fields: &[(&str, &str)]) {
+pub async fn section_ok(app: &TestApp, draft: &str, key: &str, fields: &[(&str, &str)]) {
     let res = section(app, draft, key, fields).await;
     let status = res.status().as_u16();
     assert_eq!(
@@ -127,6 +127,11 @@ const APPLICANT: &[(&str, &str)] = &[
 /// Fills every page of the birth registration form and uploads the birth certificate.
 pub async fn complete_birth_draft(app: &TestApp, draft: &str) {
     section_ok(app, draft, "applicant", APPLICANT).await;
+    complete_birth_sections(app, draft).await;
+}
+
+/// Every page of the birth registration after the applicant's, and the birth certificate.
+pub async fn complete_birth_sections(app: &TestApp, draft: &str) {
     section_ok(
         app,
         draft,
@@ -1014,11 +1019,12 @@ pub fn ready_drafts(
                     level: Level::Commune,
                     place: &place,
                     agency_id: office.id,
-                    rule_id: rule.id,
+                    rule_id: Some(rule.id),
                     form_version: version,
                     state: &dr::DraftState {
                         answers: birth_answers(&format!("09{:08}", i), &email),
                         visited: Default::default(),
+                        channel: None,
                     },
                     now,
                 },

@@ -13,7 +13,8 @@ use portal::domain::status::Status;
 
 use crate::accounts::{csrf_of, last_email, registered_citizen};
 use crate::applications::{
-    complete_birth_draft, location, ready_drafts, start_draft, submit, submit_in_process, unescape,
+    complete_birth_draft, complete_birth_sections, location, ready_drafts, section_ok, start_draft,
+    submit, submit_in_process, unescape,
 };
 use crate::common::{TestApp, client, fresh_database, spawn_app, test_settings};
 
@@ -889,4 +890,99 @@ async fn the_lead_digest_goes_out_once_a_day_with_two_workers() {
     assert_eq!(a.run_once(early).await.expect("run").digests, 0);
     let sunday = morning + chrono::Duration::days(5);
     assert_eq!(a.run_once(sunday).await.expect("run").digests, 0);
+}
+
+#[tokio::test]
+async fn a_walk_in_dossier_is_entered_at_the_desk_with_the_same_form_and_sequence() {
+    let app = spawn_app().await;
+    // An online dossier first: the desk's takes the next number of the same sequence.
+    let online = filed(&app).await;
+    let (_, officer) = staff_of(&app, "desk@ubnd.vn", Role::Officer, "00004.00.00.H01").await;
+    let desk = TestApp {
+        address: app.address.clone(),
+        client: officer.clone(),
+        db_url: app.db_url.clone(),
+        settings: app.settings.clone(),
+    };
+    let (status, page) = get(&app, &officer, "/staff/counter").await;
+    assert_eq!(status, 200);
+    // An unknown service is refused with what was typed kept.
+    let (status, html) = post_form(
+        &app,
+        &officer,
+        "/staff/counter",
+        &[
+            ("_csrf", csrf_of(&page)),
+            ("service", "9.999999".into()),
+            ("channel", "counter".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("Không có thủ tục nào mang mã này") && html.contains("value=\"9.999999\"")
+    );
+    let res = officer
+        .post(format!("{}/staff/counter", app.address))
+        .form(&[
+            ("_csrf", csrf_of(&page)),
+            ("service", "1.001193".into()),
+            ("channel", "counter".into()),
+        ])
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(res.status().as_u16(), 303);
+    let draft = location(&res);
+    assert!(draft.starts_with("/drafts/"), "{draft}");
+    // The desk's applicant section: who the applicant is, typed from their card. The
+    // identity number is the registered citizen's, so the dossier reaches their account.
+    section_ok(
+        &desk,
+        &draft,
+        "applicant",
+        &[
+            ("applicant_name", "Trần Thị Bình"),
+            ("applicant_cccd", "001195012345"),
+            ("applicant_phone", "0912345678"),
+            ("applicant_email", ""),
+            ("applicant_address", "12 Hàng Bạc"),
+        ],
+    )
+    .await;
+    complete_birth_sections(&desk, &draft).await;
+    let res = submit(&desk, &draft).await;
+    let to = location(&res);
+    assert!(to.starts_with("/staff/dossiers/"), "{to}");
+    let code = to
+        .trim_start_matches("/staff/dossiers/")
+        .trim_end_matches("?new=1")
+        .to_string();
+    let seq = |c: &str| {
+        portal::domain::dossier::DossierCode::parse(c)
+            .expect("code")
+            .sequence()
+    };
+    assert_eq!(
+        seq(&code),
+        seq(&online) + 1,
+        "one sequence for both channels"
+    );
+    let (channel, user): (String, Option<i64>) = dossiers::table
+        .filter(dossiers::code.eq(&code))
+        .select((dossiers::channel, dossiers::user_id))
+        .first(&mut app.db())
+        .expect("dossier");
+    assert_eq!(channel, "counter");
+    assert!(
+        user.is_some(),
+        "linked to the account with this identity number"
+    );
+    let (_, page) = get(&app, &officer, &to).await;
+    assert!(page.contains("Tại bộ phận một cửa") && page.contains("Trần Thị Bình"));
+    // The citizen follows it like an online one.
+    let (_, mine) = app.get_text("/my").await;
+    assert!(mine.contains(&code) && mine.contains(&online));
+    let (status, _) = app.get_text(&format!("/dossiers/{code}")).await;
+    assert_eq!(status, 200);
 }

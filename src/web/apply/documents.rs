@@ -10,7 +10,7 @@ use futures_util::TryStreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{Loaded, draft_path, load, new_public_id, now, require_citizen};
+use super::{Loaded, draft_path, load, new_public_id, now, require_applicant};
 use crate::db::attachments::{self, NewAttachment, Refusal};
 use crate::db::drafts;
 use crate::error::AppError;
@@ -113,7 +113,7 @@ pub async fn documents(
     Authenticated(s): Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    require_citizen(&s)?;
+    require_applicant(&s)?;
     let id = id.into_inner();
     let user_id = s.user.id;
     let l = with_db(&state, "load a draft", move |conn| load(conn, &id, user_id)).await?;
@@ -242,7 +242,7 @@ pub async fn upload(
     id: web::Path<String>,
     mut payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
-    require_citizen(&s)?;
+    require_applicant(&s)?;
     let id = id.into_inner();
     let user_id = s.user.id;
     let (draft_public, uid) = (id.clone(), user_id);
@@ -403,7 +403,7 @@ pub async fn delete_file(
     body: web::Form<crate::web::auth::CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&req, &body.csrf)?;
-    require_citizen(&s)?;
+    require_applicant(&s)?;
     let (id, file) = path.into_inner();
     let user_id = s.user.id;
     let draft_public = id.clone();
@@ -435,7 +435,7 @@ pub async fn documents_done(
     body: web::Form<crate::web::auth::CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&req, &body.csrf)?;
-    require_citizen(&s)?;
+    require_applicant(&s)?;
     let id = id.into_inner();
     let user_id = s.user.id;
     let draft_public = id.clone();

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::fields::{ErrorLink, error_links, posted_answers, views};
-use super::{Loaded, draft_path, load, local_time, money, now, require_citizen, with_context};
+use super::{Loaded, draft_path, load, local_time, money, now, require_applicant, with_context};
 use crate::db::dossiers::{self, SubmitError, SubmitInput, Submitted};
 use crate::db::drafts;
 use crate::domain::form_schema::{
@@ -67,7 +67,7 @@ fn paid(l: &Loaded) -> bool {
 fn tasks_of(state: &AppState, lang: Lang, l: &Loaded) -> Vec<Task> {
     let m = |k: &str| state.messages.text(lang, k).to_string();
     let st = l.draft.state();
-    let applicant = dossiers::applicant_form();
+    let applicant = l.applicant_form();
     let mut tasks = Vec::new();
     let mut all_done = true;
     with_context(state, |ctx| {
@@ -160,7 +160,7 @@ pub async fn tasks(
     Authenticated(s): Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    require_citizen(&s)?;
+    require_applicant(&s)?;
     let l = load_own(&state, id.into_inner(), s.user.id).await?;
     let lang = lang_of(&req);
     let tasks = tasks_of(&state, lang, &l);
@@ -196,7 +196,7 @@ fn section_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(req);
-    let applicant = dossiers::applicant_form();
+    let applicant = l.applicant_form();
     let (def, section) = section_of(&applicant, &l.form, key).ok_or(AppError::NotFound)?;
     let links: Vec<ErrorLink> = error_links(state, lang, def, errors);
     let fields = views(state, lang, def, &section.fields, answers, &links, errors);
@@ -230,7 +230,7 @@ pub async fn section(
     path: web::Path<(String, String)>,
     q: web::Query<ReturnQuery>,
 ) -> Result<HttpResponse, AppError> {
-    require_citizen(&s)?;
+    require_applicant(&s)?;
     let (id, key) = path.into_inner();
     let l = load_own(&state, id, s.user.id).await?;
     let answers = l.draft.state().answers;
@@ -257,13 +257,13 @@ pub async fn save_section(
 ) -> Result<HttpResponse, AppError> {
     let pairs = body.into_inner();
     check_csrf(&req, &value(&pairs, "_csrf"))?;
-    require_citizen(&s)?;
+    require_applicant(&s)?;
     let (id, key) = path.into_inner();
     let l = load_own(&state, id.clone(), s.user.id).await?;
     if l.locked() {
         return Ok(see_other(&draft_path(&id, "")));
     }
-    let applicant = dossiers::applicant_form();
+    let applicant = l.applicant_form();
     let (def, section) = section_of(&applicant, &l.form, &key).ok_or(AppError::NotFound)?;
     let mut state_now = l.draft.state();
     let mut merged = state_now.answers.clone();
@@ -425,7 +425,7 @@ fn check_page(
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(req);
     let st = l.draft.state();
-    let applicant = dossiers::applicant_form();
+    let applicant = l.applicant_form();
     let mut sections = Vec::new();
     for (def, key_of) in [(&applicant, true), (&l.form, false)] {
         for (s, rows) in def
@@ -472,7 +472,7 @@ pub async fn check(
     Authenticated(s): Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    require_citizen(&s)?;
+    require_applicant(&s)?;
     let l = load_own(&state, id.into_inner(), s.user.id).await?;
     check_page(&state, &req, &l, &[], StatusCode::OK)
 }
@@ -494,7 +494,7 @@ fn incomplete_errors(
     fields: &[FieldError],
     documents: &[String],
 ) -> Vec<CheckError> {
-    let applicant = dossiers::applicant_form();
+    let applicant = l.applicant_form();
     let mut out = Vec::new();
     for e in fields {
         let (def, section) = if applicant.field(&e.key).is_some() {
@@ -546,7 +546,7 @@ pub async fn submit(
     body: web::Form<crate::web::auth::CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&req, &body.csrf)?;
-    require_citizen(&s)?;
+    require_applicant(&s)?;
     let id = id.into_inner();
     let lang = lang_of(&req);
     let user_id = s.user.id;
@@ -567,8 +567,14 @@ pub async fn submit(
         ))
     })
     .await?;
+    // The desk goes on to the dossier in its workspace (and prints the receipt slip there).
+    let desk = s.role() != crate::domain::account::Role::Citizen;
     match result {
+        Ok(sub) if desk => Ok(see_other(&format!("/staff/dossiers/{}?new=1", sub.code))),
         Ok(sub) => Ok(see_other(&format!("/dossiers/{}?new=1", sub.code))),
+        Err(SubmitError::AlreadySubmitted(code)) if desk => {
+            Ok(see_other(&format!("/staff/dossiers/{code}")))
+        }
         Err(SubmitError::AlreadySubmitted(code)) => Ok(see_other(&format!("/dossiers/{code}"))),
         Err(SubmitError::NoDraft) => Err(AppError::NotFound),
         Err(SubmitError::Db(e)) => Err(AppError::Internal(e)),
@@ -597,7 +603,7 @@ pub async fn delete_draft_form(
     Authenticated(s): Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    require_citizen(&s)?;
+    require_applicant(&s)?;
     let l = load_own(&state, id.into_inner(), s.user.id).await?;
     let lang = lang_of(&req);
     page(
@@ -621,7 +627,7 @@ pub async fn delete_draft(
     body: web::Form<crate::web::auth::CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&req, &body.csrf)?;
-    require_citizen(&s)?;
+    require_applicant(&s)?;
     let id = id.into_inner();
     let user_id = s.user.id;
     let keys = with_db(&state, "delete a draft", move |conn| {

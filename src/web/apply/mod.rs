@@ -36,6 +36,16 @@ pub(crate) fn today() -> NaiveDate {
 }
 
 /// Only citizens apply online (staff enter walk-in dossiers at the counter).
+/// Who may work on a draft: citizens, and desk officers on the drafts they enter for walk-in
+/// applicants (a draft is only ever loaded for its owner).
+pub(crate) fn require_applicant(s: &SessionUser) -> Result<(), AppError> {
+    if matches!(s.role(), Role::Citizen | Role::Officer | Role::Lead) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
 pub(crate) fn require_citizen(s: &SessionUser) -> Result<(), AppError> {
     if s.role() == Role::Citizen {
         Ok(())
@@ -57,6 +67,11 @@ pub(crate) struct Loaded {
 }
 
 impl Loaded {
+    /// The applicant section this draft uses (the citizen's, or the desk's).
+    pub fn applicant_form(&self) -> FormDefinition {
+        dossiers::applicant_form_for(self.draft.state().at_desk())
+    }
+
     /// The fee is paid: what was paid for is frozen (the dossier is filed with it).
     pub fn locked(&self) -> bool {
         self.payment

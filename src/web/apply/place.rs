@@ -345,11 +345,12 @@ pub async fn choose_place(
                 level,
                 place: &place,
                 agency_id: office.id,
-                rule_id: rule.id,
+                rule_id: Some(rule.id),
                 form_version: version,
                 state: &DraftState {
                     answers,
                     visited: Default::default(),
+                    channel: None,
                 },
                 now: now(),
             },

@@ -65,7 +65,8 @@ fn dossier_page(
     // The answers as filed, read with the form they were filed under.
     let form = d.form();
     let answers = d.answers();
-    let applicant = dossiers::applicant_form();
+    let applicant =
+        dossiers::applicant_form_for(d.channel != crate::domain::dossier::Channel::Online);
     let mut sections = Vec::new();
     for def in [Some(&applicant), form.as_ref()].into_iter().flatten() {
         for (s, rows) in def

@@ -2,9 +2,11 @@
 //! the dossier page for staff with the lifecycle and the hand-overs, and consultations. Every
 //! query is scoped by the officer's offices: another office's dossier is "not found".
 
+mod counter;
 mod dossier;
 mod result;
 
+pub use counter::{counter, start as start_counter};
 pub use dossier::{act, dossier, handover};
 pub use result::{
     download as result_download, issue as issue_result, result_document, send_result,
