@@ -75,6 +75,7 @@ impl Lang {
 }
 
 /// Both catalogues, checked at load to have the same keys so no page shows a raw key.
+#[derive(Clone)]
 pub struct Messages {
     vi: Value,
     en: Value,

@@ -173,6 +173,7 @@ impl Application {
                 public_url: state.settings.public_url.trim_end_matches('/').to_string(),
                 places: state.places.clone(),
                 gateway: state.settings.payment.clone(),
+                messages: state.messages.clone(),
             })
             .spawn();
         }

@@ -70,7 +70,9 @@ pub struct Payment {
 
 pub struct NewPayment<'a> {
     pub reference: &'a str,
-    pub draft_id: i64,
+    /// The draft whose filing fee this is, or the dossier whose charge an office asked for.
+    pub draft_id: Option<i64>,
+    pub dossier_id: Option<i64>,
     pub user_id: i64,
     pub amount_vnd: i64,
     pub gateway: &'a str,
@@ -81,7 +83,8 @@ pub fn create(conn: &mut DbConnection, p: &NewPayment) -> QueryResult<()> {
     diesel::insert_into(payments::table)
         .values((
             payments::reference.eq(p.reference),
-            payments::draft_id.eq(Some(p.draft_id)),
+            payments::draft_id.eq(p.draft_id),
+            payments::dossier_id.eq(p.dossier_id),
             payments::user_id.eq(p.user_id),
             payments::amount_vnd.eq(p.amount_vnd),
             payments::status.eq(PaymentStatus::Pending.as_str()),
@@ -91,6 +94,21 @@ pub fn create(conn: &mut DbConnection, p: &NewPayment) -> QueryResult<()> {
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// The charge an office asked for on a dossier, still to pay.
+pub fn pending_for_dossier(
+    conn: &mut DbConnection,
+    dossier_id: i64,
+) -> QueryResult<Option<Payment>> {
+    payments::table
+        .filter(payments::dossier_id.eq(dossier_id))
+        .filter(payments::draft_id.is_null())
+        .filter(payments::status.eq(PaymentStatus::Pending.as_str()))
+        .order(payments::id.desc())
+        .select(Payment::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn find(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<Payment>> {
@@ -226,9 +244,45 @@ pub fn apply_and_file(
     now: NaiveDateTime,
     place_exists: &dyn Fn(&str, Option<&str>) -> bool,
     email: &dyn Fn(&super::dossiers::Submitted) -> anyhow::Result<crate::mail::RenderedEmail>,
+    status_email: &dyn Fn(
+        &super::dossiers::Dossier,
+        crate::domain::status::Status,
+    ) -> anyhow::Result<crate::mail::RenderedEmail>,
 ) -> Result<Applied, super::dossiers::SubmitError> {
     super::transaction(conn, |conn| {
         let applied = apply(conn, n, payload, now)?;
+        // A charge the office asked for (status 6): the portal records the payment and
+        // processing goes on.
+        if let Some(p) = &applied.newly_paid
+            && p.draft_id.is_none()
+            && let Some(id) = p.dossier_id
+            && let Some(code) = super::dossiers::code_of(conn, id)?
+            && let Some(d) = super::dossiers::find_by_code(conn, &code)?
+            && d.status == crate::domain::status::Status::PaymentRequested
+        {
+            let any = |_: &super::dossiers::Dossier| true;
+            let note = format!("{} VND ({})", p.amount_vnd, p.reference);
+            match super::dossiers::apply_move(
+                conn,
+                &super::dossiers::Move {
+                    code: &code,
+                    action: crate::domain::lifecycle::Action::Pay,
+                    actor: crate::domain::lifecycle::Actor::System,
+                    actor_id: None,
+                    seen_version: d.lock_version,
+                    note: &note,
+                    now,
+                    in_scope: &any,
+                    email: status_email,
+                },
+            ) {
+                Ok(_) => {}
+                Err(super::dossiers::MoveError::Db(e)) => {
+                    return Err(super::dossiers::SubmitError::Db(e));
+                }
+                Err(other) => tracing::warn!(?other, "a paid charge did not move its dossier"),
+            }
+        }
         if let Some(p) = &applied.newly_paid
             && let Some(draft_id) = p.draft_id
             && let Some(draft) = super::drafts::find(conn, draft_id)?

@@ -49,6 +49,7 @@ pub struct Jobs {
     pub public_url: String,
     pub places: crate::catalogue::places::Places,
     pub gateway: crate::payments::GatewaySettings,
+    pub messages: crate::i18n::Messages,
 }
 
 impl Jobs {
@@ -60,6 +61,7 @@ impl Jobs {
         Ok(Arc::new(Jobs {
             places,
             gateway: settings.payment.clone(),
+            messages: crate::i18n::Messages::load(&settings.locales_dir)?,
             pool,
             tera: crate::startup::load_templates(settings)?,
             storage: crate::storage::from_settings(settings)?,
@@ -145,8 +147,26 @@ impl Jobs {
                         let email = |s: &crate::db::dossiers::Submitted| {
                             crate::mail::dossier_submitted(&me.tera, &me.public_url, Lang::Vi, s)
                         };
+                        let status_email =
+                            |d: &crate::db::dossiers::Dossier, s: crate::domain::status::Status| {
+                                crate::mail::dossier_status(
+                                    &me.tera,
+                                    &me.messages,
+                                    &me.public_url,
+                                    Lang::Vi,
+                                    d,
+                                    s,
+                                    "",
+                                )
+                            };
                         let applied = crate::db::payments::apply_and_file(
-                            &mut conn, &n, &payload, now, &places, &email,
+                            &mut conn,
+                            &n,
+                            &payload,
+                            now,
+                            &places,
+                            &email,
+                            &status_email,
                         )
                         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
                         Ok(applied.rsp == crate::payments::rsp::CONFIRMED)

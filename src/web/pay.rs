@@ -28,7 +28,7 @@ fn secret(state: &AppState) -> Result<String, AppError> {
         .ok_or(AppError::BadRequest("payment_not_configured"))
 }
 
-fn new_reference() -> String {
+pub(crate) fn new_reference() -> String {
     let day = calendar::to_local(now()).format("%y%m%d");
     let bytes: [u8; 5] = rand::random();
     format!("P{day}{}", data_encoding::BASE32_NOPAD.encode(&bytes))
@@ -69,7 +69,8 @@ pub async fn start(
                 conn,
                 &NewPayment {
                     reference: &reference,
-                    draft_id: l.draft.id,
+                    draft_id: Some(l.draft.id),
+                    dossier_id: None,
                     user_id,
                     amount_vnd: l.fee_due,
                     gateway: "vnpay",
@@ -169,7 +170,18 @@ pub async fn ipn(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
     let code = with_db(&state, "apply a payment notification", move |conn| {
         let places = |pr: &str, w: Option<&str>| st.places.exists(pr, w);
         let email = |s: &dossiers::Submitted| submitted_email(&st, Lang::Vi, s);
-        match payments::apply_and_file(conn, &n, &payload, now(), &places, &email) {
+        let status_email = |d: &dossiers::Dossier, s: crate::domain::status::Status| {
+            crate::mail::dossier_status(
+                &st.tera,
+                &st.messages,
+                &st.settings.public_url,
+                Lang::Vi,
+                d,
+                s,
+                "",
+            )
+        };
+        match payments::apply_and_file(conn, &n, &payload, now(), &places, &email, &status_email) {
             Ok(applied) => Ok(applied.rsp),
             Err(dossiers::SubmitError::Db(e)) => Err(AppError::Internal(e)),
             Err(other) => Err(AppError::Internal(anyhow::anyhow!("{other:?}"))),
@@ -214,7 +226,9 @@ pub async fn return_page(
         return Err(AppError::NotFound);
     };
     if let Some(code) = code {
-        return Ok(see_other(&format!("/dossiers/{code}?new=1")));
+        // A filing fee files the dossier (its receipt); a charge asked later returns to it.
+        let fresh = if p.draft_id.is_some() { "?new=1" } else { "" };
+        return Ok(see_other(&format!("/dossiers/{code}{fresh}")));
     }
     if p.status == PaymentStatus::Paid
         && let Some(d) = &draft
@@ -428,4 +442,51 @@ pub async fn sandbox_query(
     );
     answer["vnp_SecureHash"] = serde_json::Value::String(hash);
     Ok(HttpResponse::Ok().json(answer))
+}
+
+/// POST `/dossiers/{code}/pay`: the charge an office asked for (status 6), through the same
+/// gateway; the verified notification moves the dossier back to processing.
+pub async fn pay_charge(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Authenticated(s): Authenticated,
+    code: web::Path<String>,
+    body: web::Form<crate::web::auth::CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&req, &body.csrf)?;
+    require_citizen(&s)?;
+    let secret = secret(&state)?;
+    let code = crate::domain::dossier::DossierCode::parse(&code)
+        .map_err(|_| AppError::NotFound)?
+        .to_string();
+    let user_id = s.user.id;
+    let c = code.clone();
+    let charge = with_db(&state, "find a charge to pay", move |conn| {
+        let d = dossiers::find_own(conn, &c, user_id)?.ok_or(AppError::NotFound)?;
+        if d.status != crate::domain::status::Status::PaymentRequested {
+            return Ok(None);
+        }
+        let names = dossiers::names(conn, &d)?;
+        Ok(payments::pending_for_dossier(conn, d.id)?.map(|p| (p, names.1)))
+    })
+    .await?;
+    let Some((p, service_name)) = charge else {
+        return Ok(see_other(&format!("/dossiers/{code}")));
+    };
+    let info = format!("Phi ho so {code} {service_name}")
+        .chars()
+        .take(200)
+        .collect::<String>();
+    let url = gateway::payment_url(
+        &state.settings.payment,
+        &secret,
+        &PaymentRequest {
+            reference: &p.reference,
+            amount_vnd: p.amount_vnd,
+            order_info: &info,
+            client_ip: &client_ip(&req),
+            created_local: calendar::to_local(now()),
+        },
+    );
+    Ok(see_other(&url))
 }

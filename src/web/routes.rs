@@ -108,6 +108,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         .service(resource("/dossiers/{code}").route(get().to(tracking::dossier)))
         .service(resource("/dossiers/{code}/supplement").route(post().to(citizen::supplement)))
         .service(resource("/dossiers/{code}/withdraw").route(post().to(citizen::withdraw)))
+        .service(resource("/dossiers/{code}/pay").route(post().to(pay::pay_charge)))
         .service(resource("/dossiers/{code}/result").route(get().to(citizen::result)))
         .service(resource("/dossiers/{code}/rating").route(post().to(citizen::rate)))
         .service(

@@ -206,16 +206,22 @@ pub(crate) async fn dossier_page(
         .map_err(|_| AppError::NotFound)?
         .to_string();
     let user_id = s.user.id;
-    let (d, names, events, files, result, rating) = with_db(state, "show a dossier", move |conn| {
-        let d = dossiers::find_own(conn, &code, user_id)?.ok_or(AppError::NotFound)?;
-        let names = dossiers::names(conn, &d)?;
-        let events = dossiers::timeline(conn, d.id)?;
-        let files: Vec<Attachment> = attachments::of_dossier(conn, d.id)?;
-        let result = crate::db::results::of_dossier(conn, d.id)?;
-        let rating = crate::db::results::rating_of(conn, d.id)?;
-        Ok((d, names, events, files, result, rating))
-    })
-    .await?;
+    let (d, names, events, files, result, rating, charge) =
+        with_db(state, "show a dossier", move |conn| {
+            let d = dossiers::find_own(conn, &code, user_id)?.ok_or(AppError::NotFound)?;
+            let names = dossiers::names(conn, &d)?;
+            let events = dossiers::timeline(conn, d.id)?;
+            let files: Vec<Attachment> = attachments::of_dossier(conn, d.id)?;
+            let result = crate::db::results::of_dossier(conn, d.id)?;
+            let rating = crate::db::results::rating_of(conn, d.id)?;
+            let charge = if d.status == Status::PaymentRequested {
+                crate::db::payments::pending_for_dossier(conn, d.id)?.map(|p| p.amount_vnd)
+            } else {
+                None
+            };
+            Ok((d, names, events, files, result, rating, charge))
+        })
+        .await?;
     let lang = lang_of(req);
     let form = d.form();
     let files: Vec<FileRow> = files
@@ -284,6 +290,7 @@ pub(crate) async fn dossier_page(
         );
         ctx.insert("rated", &rating.is_some());
         ctx.insert("indicators", &indicators);
+        ctx.insert("charge", &charge.map(|a| money(a, lang)));
     })
 }
 

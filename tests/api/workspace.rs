@@ -986,3 +986,88 @@ async fn a_walk_in_dossier_is_entered_at_the_desk_with_the_same_form_and_sequenc
     let (status, _) = app.get_text(&format!("/dossiers/{code}")).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_charge_asked_during_processing_is_paid_through_the_gateway() {
+    let app = spawn_app().await;
+    let code = filed(&app).await;
+    let (_, officer) = staff_of(&app, "a@ubnd.vn", Role::Officer, "00004.00.00.H01").await;
+    let (_, page) = get(&app, &officer, &format!("/staff/dossiers/{code}")).await;
+    let csrf = csrf_of(&page);
+    let act = |fields: Vec<(&'static str, String)>| {
+        let (app, officer, code) = (&app, officer.clone(), code.clone());
+        async move { post_form(app, &officer, &format!("/staff/dossiers/{code}"), &fields).await }
+    };
+    for (action, version) in [("accept", 0), ("start", 1)] {
+        let (status, _) = act(vec![
+            ("_csrf", csrf.clone()),
+            ("action", action.into()),
+            ("version", version.to_string()),
+        ])
+        .await;
+        assert_eq!(status, 303);
+    }
+    // No amount: refused with the reason, nothing changed.
+    let (status, html) = act(vec![
+        ("_csrf", csrf.clone()),
+        ("action", "request_payment".into()),
+        ("version", "2".into()),
+        ("note", "Lệ phí cấp bản sao trích lục".into()),
+        ("amount", "năm mươi".into()),
+    ])
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("Hãy nhập số tiền phải nộp"));
+    assert_eq!(status_of(&app, &code), (Status::Processing, 2));
+    let (status, _) = act(vec![
+        ("_csrf", csrf.clone()),
+        ("action", "request_payment".into()),
+        ("version", "2".into()),
+        ("note", "Lệ phí cấp bản sao trích lục".into()),
+        ("amount", "8.000".into()),
+    ])
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(status_of(&app, &code).0, Status::PaymentRequested);
+    let (_, mine) = app.get_text(&format!("/dossiers/{code}")).await;
+    assert!(mine.contains("8.000 đ") && mine.contains("Thanh toán trực tuyến"));
+    let res = app
+        .client
+        .post(format!("{}/dossiers/{code}/pay", app.address))
+        .form(&[("_csrf", csrf_of(&mine))])
+        .send()
+        .await
+        .expect("pay");
+    assert_eq!(res.status().as_u16(), 303);
+    let bank = location(&res);
+    assert!(
+        bank.starts_with("/sandbox/vnpay/pay?") && bank.contains("vnp_Amount=800000"),
+        "{bank}"
+    );
+    let (_, page) = app.get_text(&bank).await;
+    let mut form: Vec<(String, String)> =
+        form_urlencoded::parse(bank.split_once('?').expect("query").1.as_bytes())
+            .into_owned()
+            .collect();
+    form.push(("_csrf".into(), csrf_of(&page)));
+    form.push(("decision".into(), "approve".into()));
+    let res = app
+        .client
+        .post(format!("{}/sandbox/vnpay/pay", app.address))
+        .form(&form)
+        .send()
+        .await
+        .expect("decide");
+    assert_eq!(res.status().as_u16(), 303);
+    // The verified notification moved it back to processing, with its event.
+    assert_eq!(status_of(&app, &code).0, Status::Processing);
+    let back = location(&res);
+    let res = app.get(&back).await;
+    assert_eq!(location(&res), format!("/dossiers/{code}"));
+    let last: String = dossier_events::table
+        .order(dossier_events::id.desc())
+        .select(dossier_events::action)
+        .first(&mut app.db())
+        .expect("event");
+    assert_eq!(last, "pay");
+}

@@ -293,6 +293,21 @@ pub struct MoveForm {
     version: i32,
     #[serde(default)]
     note: String,
+    /// The charge, for a payment request (VND; dots and spaces allowed).
+    #[serde(default)]
+    amount: String,
+}
+
+/// An amount of đồng as typed ("50.000", "50 000", "50000").
+fn parse_amount(raw: &str) -> Option<i64> {
+    let digits: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '.' | ' ' | ',' | '\u{a0}'))
+        .collect();
+    digits
+        .parse::<i64>()
+        .ok()
+        .filter(|n| (1..=1_000_000_000_000).contains(n))
 }
 
 /// POST `/staff/dossiers/{code}`: one lifecycle action.
@@ -320,6 +335,24 @@ pub async fn act(
         return Err(AppError::BadRequest("workspace_note_too_long"));
     }
     let note = form.note.clone();
+    let amount = if action == Action::RequestPayment {
+        match parse_amount(&form.amount) {
+            Some(a) => Some(a),
+            None => {
+                return failed(
+                    &state,
+                    &req,
+                    &staff,
+                    &code,
+                    "payment_amount_required",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        }
+    } else {
+        None
+    };
     let c = code.clone();
     let result = with_db(&state, "move a dossier", move |conn| {
         let in_scope = |d: &Dossier| offices.contains(&d.agency_id);
@@ -334,20 +367,38 @@ pub async fn act(
                 &note,
             )
         };
-        Ok(dossiers::apply_move(
-            conn,
-            &Move {
-                code: &c,
-                action,
-                actor: who,
-                actor_id: Some(actor_id),
-                seen_version: form.version,
-                note: &note,
-                now: now(),
-                in_scope: &in_scope,
-                email: &email,
-            },
-        ))
+        // The move and, for a payment request, the charge the citizen pays: one transaction.
+        Ok(crate::db::transaction(conn, |conn| {
+            let d = dossiers::apply_move(
+                conn,
+                &Move {
+                    code: &c,
+                    action,
+                    actor: who,
+                    actor_id: Some(actor_id),
+                    seen_version: form.version,
+                    note: &note,
+                    now: now(),
+                    in_scope: &in_scope,
+                    email: &email,
+                },
+            )?;
+            if let Some(amount) = amount {
+                crate::db::payments::create(
+                    conn,
+                    &crate::db::payments::NewPayment {
+                        reference: &crate::web::pay::new_reference(),
+                        draft_id: None,
+                        dossier_id: Some(d.id),
+                        user_id: d.user_id.unwrap_or(actor_id),
+                        amount_vnd: amount,
+                        gateway: "vnpay",
+                        now: now(),
+                    },
+                )?;
+            }
+            Ok(d)
+        }))
     })
     .await?;
     let lang = lang_of(&req);
