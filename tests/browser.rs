@@ -1622,3 +1622,400 @@ async fn apply_journey(app: &common::TestApp, client: &Client, axe: &str) -> Tes
         .into())
     }
 }
+
+// ---------------------------------------------------------------------------
+// The agency workspace: an officer takes a dossier from new to a sealed result;
+// the citizen downloads it and anyone verifies it
+// ---------------------------------------------------------------------------
+
+const OFFICER_EMAIL: &str = "mot-cua@ubnd-badinh.vn";
+const OFFICER_PASSWORD: &str = "cán bộ một cửa 2026!";
+
+/// Files a birth registration for the citizen `email` in-process (the citizen's journey has
+/// its own test): the dossier's code.
+async fn filed_in_process(app: &common::TestApp, email: &str) -> TestResult<String> {
+    use portal::db::{attachments, directory, dossiers, drafts, forms, users};
+    use portal::domain::routing::{Level, decide};
+    let mut conn = portal::db::establish(&app.db_url)?;
+    let now = chrono::Utc::now().naive_utc();
+    let user = users::find_by_email(&mut conn, email)?.ok_or("no such citizen")?;
+    let service = directory::routable_service(&mut conn, "1.001193")?.ok_or("no service")?;
+    let rules = directory::rules(&mut conn)?;
+    let rule = decide(&rules, &service.key(), Level::Commune)
+        .ok_or("no rule")?
+        .clone();
+    let place = directory::Place {
+        province: Some("01".into()),
+        ward: Some("00004".into()),
+    };
+    let office =
+        directory::office_for(&mut conn, &rule, service.ministry_id, &place)?.ok_or("no office")?;
+    let (version, _) = forms::current(&mut conn, service.id, &service.code, &service.name)?;
+    let answers: portal::domain::form_schema::Answers = [
+        ("applicant_phone", "0987654321"),
+        ("applicant_email", email),
+        ("req_name", "Lê Thị Mai"),
+        ("req_dob", "1995-03-04"),
+        ("req_id", "001195054321"),
+        ("req_relation", "Mẹ"),
+        ("child_name", "Nguyễn Minh An"),
+        ("child_dob", "2026-11-20"),
+        ("child_sex", "nam"),
+        ("child_ethnicity", "Kinh"),
+        ("child_nationality", "Việt Nam"),
+        ("birthplace_kind", "khac"),
+        ("birthplace.province", "01"),
+        ("birthplace.ward", "00004"),
+        ("child_hometown", "Hà Nội"),
+        ("mother_known", "co"),
+        ("mother_name", "Lê Thị Mai"),
+        ("mother_dob", "1995-03-04"),
+        ("mother_ethnicity", "Kinh"),
+        ("mother_nationality", "Việt Nam"),
+        ("father_known", "khong"),
+        ("parents_married", "khong"),
+        ("copies_wanted", "khong"),
+        ("signed_at", "Phường Ba Đình"),
+        ("declaration", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    drafts::create(
+        &mut conn,
+        &drafts::NewDraft {
+            public_id: "browserworkspacedraft",
+            user_id: user.id,
+            service_id: service.id,
+            level: Level::Commune,
+            place: &place,
+            agency_id: office.id,
+            rule_id: Some(rule.id),
+            form_version: version,
+            state: &drafts::DraftState {
+                answers,
+                visited: Default::default(),
+                channel: None,
+            },
+            now,
+        },
+    )?;
+    let draft = drafts::find_own(&mut conn, "browserworkspacedraft", user.id)?.ok_or("no draft")?;
+    // The scanned certificate, really stored, so the officer's viewer shows it.
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+    let storage = portal::storage::from_settings(&app.settings)?;
+    let mut upload = storage.begin("att/browser-certificate").await?;
+    upload.write(pdf).await?;
+    upload.finish().await?;
+    attachments::add(
+        &mut conn,
+        &attachments::NewAttachment {
+            public_id: "browsercertificate",
+            draft_id: draft.id,
+            owner_id: user.id,
+            slot: "birth_certificate",
+            file_name: "giay-chung-sinh.pdf",
+            content_type: "application/pdf",
+            size_bytes: pdf.len() as i64,
+            sha256: "0",
+            storage_key: "att/browser-certificate",
+            now,
+        },
+        5,
+        1 << 30,
+    )?
+    .map_err(|e| format!("{e:?}"))?;
+    let places = |_: &str, _: Option<&str>| true;
+    let email_of = |s: &dossiers::Submitted| {
+        Ok(portal::mail::RenderedEmail {
+            subject: format!("Đã nhận hồ sơ {}", s.code),
+            text: "x".into(),
+            html: "<p>x</p>".into(),
+        })
+    };
+    let filed = dossiers::submit(
+        &mut conn,
+        &dossiers::SubmitInput {
+            draft_public_id: "browserworkspacedraft",
+            user_id: user.id,
+            now,
+            place_exists: &places,
+            email: &email_of,
+        },
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    Ok(filed.code)
+}
+
+/// The officer of UBND Phường Ba Đình, with a password (the second factor is enrolled in the
+/// browser at first login).
+fn officer_in_process(app: &common::TestApp) -> TestResult {
+    use diesel::prelude::*;
+    use portal::db::schema::agencies;
+    let mut conn = portal::db::establish(&app.db_url)?;
+    let now = chrono::Utc::now().naive_utc();
+    let id = portal::db::users::insert_staff(
+        &mut conn,
+        OFFICER_EMAIL,
+        "Phạm Văn Đức",
+        portal::domain::account::Role::Officer,
+        now,
+    )?;
+    let hash = portal::security::password::hash_now(OFFICER_PASSWORD)?;
+    portal::db::users::set_password(&mut conn, id, &hash, now)?;
+    let office: i64 = agencies::table
+        .filter(agencies::office_id.eq("00004.00.00.H01"))
+        .select(agencies::id)
+        .first(&mut conn)?;
+    portal::db::agency_members::add(&mut conn, id, office, false)?;
+    Ok(())
+}
+
+/// Logs the officer in: password, then the first-login enrolment of the authenticator (the
+/// code computed from the secret the page shows, as an app would).
+async fn officer_logs_in(app: &common::TestApp, client: &Client) -> TestResult {
+    log_in(app, client, OFFICER_EMAIL, OFFICER_PASSWORD).await?;
+    wait_for_path(client, "/login/2fa").await?;
+    let secret: String = text_of(client, "#totp-secret")
+        .await?
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let code = portal::security::totp::code_at(&secret, chrono::Utc::now().timestamp())
+        .map_err(|e| format!("no code for the secret shown: {e:?}"))?;
+    type_into(client, "#f-code", &code).await?;
+    click_and_wait(client, "form[action='/login/2fa/enrol'] button").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_officer_takes_a_dossier_to_a_result_the_citizen_downloads_and_verifies() {
+    let Some(tools) = browser_tools() else { return };
+    let Some(axe) = axe_source() else { return };
+    let _serial = one_at_a_time().await;
+    let app = common::spawn_app().await;
+    let browser = match Browser::launch(&tools, DESKTOP).await {
+        Ok(browser) => browser,
+        Err(err) => panic!("cannot start the browser: {err}"),
+    };
+    let outcome = workspace_journey(&app, &browser.client, &axe).await;
+    browser
+        .finish(
+            "an_officer_takes_a_dossier_to_a_result_the_citizen_downloads_and_verifies",
+            outcome,
+        )
+        .await;
+}
+
+const FETCH_BASE64: &str = r#"
+const done = arguments[arguments.length - 1];
+fetch(arguments[0], { credentials: 'same-origin' })
+  .then(function (r) { if (!r.ok) { throw new Error('HTTP ' + r.status); } return r.arrayBuffer(); })
+  .then(function (b) {
+    const u = new Uint8Array(b); let s = '';
+    for (let i = 0; i < u.length; i++) { s += String.fromCharCode(u[i]); }
+    done(btoa(s));
+  })
+  .catch(function (e) { done('ERROR ' + e); });
+"#;
+
+async fn workspace_journey(app: &common::TestApp, client: &Client, axe: &str) -> TestResult {
+    let base = &app.address;
+    let mut violations = Vec::new();
+    let mut scanned = Vec::new();
+    verified_citizen_over_http(app, &MAI).await?;
+    let code = filed_in_process(app, MAI.email).await?;
+    officer_in_process(app)?;
+    officer_logs_in(app, client).await?;
+
+    // The queue: the new dossier, its count, its deadline in words.
+    open(client, &format!("{base}/staff")).await?;
+    expect_h1(client, "Hồ sơ của cơ quan", "logging in").await?;
+    if !client.source().await?.contains(&code) {
+        return Err(format!(
+            "the queue does not list {code}; {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    scan_vietnamese_page(client, axe, "staff: queue", &mut violations, &mut scanned).await?;
+    type_into(client, "#q", "le thi mai").await?;
+    click_and_wait(client, "form.queue-filters button").await?;
+    if !client.source().await?.contains(&code) {
+        return Err("searching the name without accents does not find the dossier".into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "staff: queue (search)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    click_and_wait(client, &format!("a[href='/staff/dossiers/{code}']")).await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "staff: dossier (new)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+
+    // New → accepted → processing; the receipt slip exists.
+    click_and_wait(client, "form.staff-action input[value='accept'] ~ button").await?;
+    if !client.source().await?.contains("Được tiếp nhận") {
+        return Err(format!(
+            "accepting did not show the new status; {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    open(client, &format!("{base}/staff/dossiers/{code}/forms/01")).await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "staff: receipt slip (form 01)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    open(client, &format!("{base}/staff/dossiers/{code}")).await?;
+    click_and_wait(client, "form.staff-action input[value='start'] ~ button").await?;
+    click_and_wait(
+        client,
+        "form[action$='/handover'] input[value='claim'] ~ button",
+    )
+    .await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "staff: dossier (processing)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+
+    // The result: generated from the template and sealed.
+    type_into(
+        client,
+        "#decision",
+        "Đăng ký khai sinh cho cháu Nguyễn Minh An, sinh ngày 20/11/2026.",
+    )
+    .await?;
+    click_and_wait(client, "form[action$='/result'] button").await?;
+    if !client.source().await?.contains("Kết quả đã ban hành") {
+        return Err(format!("the result was not issued; {}", where_we_are(client).await).into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "staff: dossier (result)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    for (path, label) in [
+        ("/staff?tab=finished", "staff: queue (finished)"),
+        ("/staff?tab=mine", "staff: queue (mine)"),
+        ("/staff/consultations", "staff: consultations"),
+        ("/staff/counter", "staff: desk intake"),
+    ] {
+        open(client, &format!("{base}{path}")).await?;
+        scan_vietnamese_page(client, axe, label, &mut violations, &mut scanned).await?;
+    }
+    click_and_wait(client, HEADER_LOGOUT_BUTTON).await?;
+
+    // The citizen downloads the result; the first download delivers it.
+    log_in(app, client, MAI.email, MAI.password).await?;
+    open(client, &format!("{base}/dossiers/{code}")).await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "citizen: dossier with result",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    let verify_code = text_of(client, ".panel-result strong.dossier-code").await?;
+    let fetched = client
+        .execute_async(
+            FETCH_BASE64,
+            vec![json!(format!("/dossiers/{code}/result"))],
+        )
+        .await?;
+    let fetched = fetched.as_str().unwrap_or("");
+    let pdf = data_encoding::BASE64
+        .decode(fetched.as_bytes())
+        .map_err(|_| format!("the download failed: {fetched:.80}"))?;
+    if !pdf.starts_with(b"%PDF-") {
+        return Err("the result is not a PDF".into());
+    }
+    open(client, &format!("{base}/dossiers/{code}")).await?;
+    if !client.source().await?.contains("Đã trả kết quả") {
+        return Err("the first download did not deliver the result".into());
+    }
+    click_and_wait(client, HEADER_LOGOUT_BUTTON).await?;
+
+    // Anyone checks it: by the code, then by the file itself.
+    open(client, &format!("{base}/verify")).await?;
+    scan_vietnamese_page(client, axe, "verify", &mut violations, &mut scanned).await?;
+    type_into(client, "#code", &verify_code).await?;
+    click_and_wait(client, "form[action='/verify'][method='get'] button").await?;
+    if !client.source().await?.contains("Kết quả hợp lệ") {
+        return Err(format!("the code does not verify; {}", where_we_are(client).await).into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "verify (genuine)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("ket-qua.pdf");
+    std::fs::write(&file, &pdf)?;
+    find(client, "#file")
+        .await?
+        .send_keys(&file.display().to_string())
+        .await?;
+    click_and_wait(client, "form[action='/verify'][method='post'] button").await?;
+    if !client.source().await?.contains("Tệp này đúng từng byte") {
+        return Err(format!("the file does not verify; {}", where_we_are(client).await).into());
+    }
+    let mut changed = pdf.clone();
+    let middle = changed.len() / 2;
+    changed[middle] ^= 0x20;
+    std::fs::write(&file, &changed)?;
+    find(client, "#file")
+        .await?
+        .send_keys(&file.display().to_string())
+        .await?;
+    click_and_wait(client, "form[action='/verify'][method='post'] button").await?;
+    if !client.source().await?.contains("Không tìm thấy kết quả") {
+        return Err("a changed file was not refused".into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "verify (not found)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    println!(
+        "axe-core (WCAG 2.1 A+AA) scanned:\n  {}",
+        scanned.join("\n  ")
+    );
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} violation(s):\n{}",
+            violations.len(),
+            violations.join("\n")
+        )
+        .into())
+    }
+}

@@ -138,6 +138,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         )
         .service(resource("/staff/consultations").route(get().to(staff::consultations)))
         .service(
+            resource("/staff/dossiers/{code}/forms/{number}").route(get().to(staff::desk_form)),
+        )
+        .service(
             resource("/staff/counter")
                 .route(get().to(staff::counter))
                 .route(post().to(staff::start_counter)),

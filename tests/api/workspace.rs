@@ -137,6 +137,41 @@ async fn an_officer_takes_a_dossier_to_a_sealed_result_the_citizen_downloads_and
     assert_eq!(status, 409);
     assert!(html.contains("vừa được người khác xử lý"));
     assert_eq!(status_of(&app, &code), (Status::Accepted, 1));
+    // The receipt slip (form 01) exists once accepted, as a print view and a PDF; a refusal
+    // form does not exist for a dossier that was not refused; other offices see none.
+    let (status, slip) = get(&app, &officer, &format!("/staff/dossiers/{code}/forms/01")).await;
+    assert_eq!(status, 200);
+    assert!(
+        slip.contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ") && slip.contains("Trần Thị Bình")
+    );
+    let res = officer
+        .get(format!(
+            "{}/staff/dossiers/{code}/forms/01?format=pdf",
+            app.address
+        ))
+        .send()
+        .await
+        .expect("pdf");
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.bytes().await.expect("bytes").starts_with(b"%PDF-"));
+    assert_eq!(
+        get(&app, &officer, &format!("/staff/dossiers/{code}/forms/03"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        get(&app, &officer, &format!("/staff/dossiers/{code}/forms/09"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        get(&app, &stranger, &format!("/staff/dossiers/{code}/forms/01"))
+            .await
+            .0,
+        404
+    );
     assert_eq!(act("start", 1, "").await.0, 303);
     // A 1 MB note is refused whole; nothing changes.
     let huge = "x".repeat(1 << 20);
@@ -283,6 +318,10 @@ async fn an_officer_takes_a_dossier_to_a_sealed_result_the_citizen_downloads_and
             && text.contains("Chờ xác minh của bệnh viện"),
         "{subject}"
     );
+    let (_, apology) = get(&app, &officer, &format!("/staff/dossiers/{code}/forms/04")).await;
+    assert!(apology.contains("PHIẾU XIN LỖI") && apology.contains("Chờ xác minh của bệnh viện"));
+    let (_, request) = get(&app, &officer, &format!("/staff/dossiers/{code}/forms/02")).await;
+    assert!(request.contains("Bản sao giấy chứng sinh có chứng thực"));
     let (status, html) = handover(
         "reschedule",
         7,

@@ -180,6 +180,7 @@ fn dossier_page(
         ctx.insert("sections", &sections);
         ctx.insert("files", &files);
         ctx.insert("supplements", &supplements);
+        ctx.insert("desk_forms", &super::forms::available(events));
         ctx.insert("counted_late", &(supplements >= 2));
         ctx.insert("rescheduled", &rescheduled);
         ctx.insert("paused_since", &paused_since);

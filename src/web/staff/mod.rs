@@ -4,10 +4,12 @@
 
 mod counter;
 mod dossier;
+mod forms;
 mod result;
 
 pub use counter::{counter, start as start_counter};
 pub use dossier::{act, dossier, handover};
+pub use forms::desk_form;
 pub use result::{
     download as result_download, issue as issue_result, result_document, send_result,
 };
