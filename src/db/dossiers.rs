@@ -87,10 +87,43 @@ impl Dossier {
     pub fn answers(&self) -> Answers {
         serde_json::from_str(&self.answers).unwrap_or_default()
     }
+}
 
-    pub fn form(&self) -> Option<FormDefinition> {
-        serde_json::from_str(&self.form_definition).ok()
-    }
+/// The form a dossier was filed under: its snapshot (`sha256:<hex>`), or the inline copy of
+/// dossiers filed before snapshots.
+pub fn form_of(conn: &mut DbConnection, d: &Dossier) -> QueryResult<Option<FormDefinition>> {
+    use super::schema::form_snapshots;
+    let json = match d.form_definition.strip_prefix("sha256:") {
+        Some(hash) => {
+            let Some(json) = form_snapshots::table
+                .find(hash)
+                .select(form_snapshots::definition)
+                .first::<String>(conn)
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            json
+        }
+        None => d.form_definition.clone(),
+    };
+    Ok(serde_json::from_str(&json).ok())
+}
+
+/// Stores a form definition once per content; the reference a dossier keeps.
+fn snapshot_form(conn: &mut DbConnection, json: &str, now: NaiveDateTime) -> QueryResult<String> {
+    use super::schema::form_snapshots;
+    use sha2::Digest;
+    let hash = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(json.as_bytes()));
+    crate::with_backend!(conn, |c| diesel::insert_into(form_snapshots::table)
+        .values((
+            form_snapshots::sha256.eq(&hash),
+            form_snapshots::definition.eq(json),
+            form_snapshots::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(format!("sha256:{hash}"))
 }
 
 /// The built-in first section of every application: how the office reaches the applicant about
@@ -461,6 +494,7 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
         .map(|(l, _)| calendar::to_utc(cal.due(local_now, *l)));
     let answer_json = serde_json::to_string(&clean).map_err(|e| SubmitError::Db(e.into()))?;
     let form_json = serde_json::to_string(&form).map_err(|e| SubmitError::Db(e.into()))?;
+    let form_json = snapshot_form(conn, &form_json, input.now)?;
     let applicant_email = clean.get("applicant_email").cloned().unwrap_or_default();
     let dossier_id: i64 = diesel::insert_into(dossiers::table)
         .values((

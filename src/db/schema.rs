@@ -487,6 +487,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    form_snapshots (sha256) {
+        sha256 -> Text,
+        definition -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     ratings (dossier_id) {
         dossier_id -> BigInt,
         user_id -> Nullable<BigInt>,
@@ -560,4 +568,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     office_keys,
     results,
     ratings,
+    form_snapshots,
 );

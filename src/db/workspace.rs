@@ -394,6 +394,18 @@ pub fn auto_assignee(conn: &mut DbConnection, agency_id: i64) -> QueryResult<Opt
     Ok(best.map(|(u, _)| u))
 }
 
+/// Offices by id with their name and automatic-assignment setting.
+pub fn office_settings(
+    conn: &mut DbConnection,
+    offices: &[i64],
+) -> QueryResult<Vec<(i64, String, bool)>> {
+    agencies::table
+        .filter(agencies::id.eq_any(offices))
+        .order(agencies::id)
+        .select((agencies::id, agencies::name, agencies::auto_assign))
+        .load(conn)
+}
+
 pub fn set_auto_assign(conn: &mut DbConnection, agency_id: i64, on: bool) -> QueryResult<()> {
     diesel::update(agencies::table.find(agency_id))
         .set(agencies::auto_assign.eq(on))

@@ -211,8 +211,13 @@ pub async fn return_page(
         if p.user_id != user_id {
             return Ok(None);
         }
+        // With its dossier: a filing fee (paid before the dossier existed) shows the receipt.
         let code = match p.dossier_id {
-            Some(id) => dossiers::code_of(conn, id)?,
+            Some(id) => match dossiers::code_of(conn, id)? {
+                Some(c) => dossiers::find_by_code(conn, &c)?
+                    .map(|d| (c, p.created_at <= d.submitted_at)),
+                None => None,
+            },
             None => None,
         };
         let draft = match p.draft_id {
@@ -225,9 +230,9 @@ pub async fn return_page(
     let Some((p, code, draft)) = found else {
         return Err(AppError::NotFound);
     };
-    if let Some(code) = code {
+    if let Some((code, filing_fee)) = code {
         // A filing fee files the dossier (its receipt); a charge asked later returns to it.
-        let fresh = if p.draft_id.is_some() { "?new=1" } else { "" };
+        let fresh = if filing_fee { "?new=1" } else { "" };
         return Ok(see_other(&format!("/dossiers/{code}{fresh}")));
     }
     if p.status == PaymentStatus::Paid

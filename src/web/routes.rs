@@ -137,6 +137,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
                 .route(post().to(staff::issue_result)),
         )
         .service(resource("/staff/consultations").route(get().to(staff::consultations)))
+        .service(resource("/staff/settings").route(post().to(staff::settings)))
         .service(
             resource("/staff/dossiers/{code}/forms/{number}").route(get().to(staff::desk_form)),
         )

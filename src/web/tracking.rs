@@ -206,7 +206,7 @@ pub(crate) async fn dossier_page(
         .map_err(|_| AppError::NotFound)?
         .to_string();
     let user_id = s.user.id;
-    let (d, names, events, files, result, rating, charge) =
+    let (d, names, events, files, result, rating, charge, form) =
         with_db(state, "show a dossier", move |conn| {
             let d = dossiers::find_own(conn, &code, user_id)?.ok_or(AppError::NotFound)?;
             let names = dossiers::names(conn, &d)?;
@@ -219,11 +219,11 @@ pub(crate) async fn dossier_page(
             } else {
                 None
             };
-            Ok((d, names, events, files, result, rating, charge))
+            let form = dossiers::form_of(conn, &d)?;
+            Ok((d, names, events, files, result, rating, charge, form))
         })
         .await?;
     let lang = lang_of(req);
-    let form = d.form();
     let files: Vec<FileRow> = files
         .into_iter()
         .map(|a| FileRow {

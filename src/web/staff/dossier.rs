@@ -63,7 +63,7 @@ fn dossier_page(
     let (d, events, files) = (&loaded.d, &loaded.events, &loaded.files);
     let lang = lang_of(req);
     // The answers as filed, read with the form they were filed under.
-    let form = d.form();
+    let form = loaded.form.clone();
     let answers = d.answers();
     let applicant =
         dossiers::applicant_form_for(d.channel != crate::domain::dossier::Channel::Online);
@@ -230,6 +230,7 @@ pub(super) struct Loaded {
     office: (String, String),
     cal: crate::domain::calendar::Calendar,
     result: Option<crate::db::results::ResultRow>,
+    form: Option<crate::domain::form_schema::FormDefinition>,
     /// One of the officer's offices handles it (not only consulted): actions are offered.
     handles: bool,
 }
@@ -258,7 +259,9 @@ async fn load(
             .unwrap_or_default();
         let cal = dossiers::calendar(conn)?;
         let result = crate::db::results::of_dossier(conn, d.id)?;
+        let form = dossiers::form_of(conn, &d)?;
         Ok(Loaded {
+            form,
             result,
             d,
             events,

@@ -180,7 +180,8 @@ pub async fn queue(
     let me = staff.session.user.id;
     let service_code = p.service.trim().to_string();
     let now = now();
-    let (rows, next, counts, members, cal, service_names, unknown_service) =
+    let lead = actor(&staff) == Actor::Lead;
+    let (rows, next, counts, members, cal, service_names, unknown_service, settings) =
         with_db(&state, "list an office's queue", move |conn| {
             let cal = crate::db::dossiers::calendar(conn)?;
             let clock = Clock::at(now, &cal);
@@ -220,7 +221,21 @@ pub async fn queue(
                 .filter(services::id.eq_any(ids))
                 .select((services::id, services::code))
                 .load(conn)?;
-            Ok((rows, next, counts, members, cal, names, unknown_service))
+            let settings = if lead {
+                workspace::office_settings(conn, &offices)?
+            } else {
+                Vec::new()
+            };
+            Ok((
+                rows,
+                next,
+                counts,
+                members,
+                cal,
+                names,
+                unknown_service,
+                settings,
+            ))
         })
         .await?;
     if unknown_service {
@@ -300,6 +315,7 @@ pub async fn queue(
         ctx.insert("f_to", &p.to);
         ctx.insert("f_q", &p.q.chars().take(200).collect::<String>());
         ctx.insert("me", &me);
+        ctx.insert("office_settings", &settings);
     })
 }
 
@@ -385,4 +401,38 @@ pub async fn answer(
         Err(MoveError::NoteRequired) => Err(AppError::BadRequest("consult_answer_required")),
         Err(_) => Err(AppError::BadRequest("workspace_already_answered")),
     }
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    office: i64,
+    #[serde(default)]
+    auto_assign: String,
+}
+
+/// POST `/staff/settings`: a lead turns automatic assignment of new dossiers on or off for one
+/// of their offices.
+pub async fn settings(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    staff: StaffUser,
+    body: web::Form<SettingsForm>,
+) -> Result<HttpResponse, AppError> {
+    super::auth::check_csrf(&req, &body.csrf)?;
+    if actor(&staff) != Actor::Lead {
+        return Err(AppError::Forbidden);
+    }
+    if !staff.offices.contains(&body.office) {
+        return Err(AppError::NotFound);
+    }
+    let (office, on) = (body.office, body.auto_assign == "on");
+    with_db(
+        &state,
+        "change an office's assignment setting",
+        move |conn| Ok(workspace::set_auto_assign(conn, office, on)?),
+    )
+    .await?;
+    Ok(super::redirect::see_other("/staff"))
 }
