@@ -34,6 +34,19 @@ enum Command {
     Seed,
     /// Deliver the email outbox until SIGTERM (run with PORTAL_MAIL_WORKER=false on the web).
     Worker,
+    /// Generate dossiers in bulk (benchmarks, demonstrations at scale): realistic status mixes
+    /// and timelines over the first ward offices of the directory.
+    Generate {
+        /// How many dossiers.
+        #[arg(long, default_value_t = 1_000_000)]
+        dossiers: u64,
+        /// Over how many offices.
+        #[arg(long, default_value_t = 50)]
+        offices: usize,
+        /// The random seed (the same seed gives the same dossiers).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Administrator accounts.
     Admin {
         #[command(subcommand)]
@@ -86,6 +99,31 @@ async fn main() -> Result<()> {
         Command::Worker => {
             tracing::info!("mail worker starting");
             portal::mail::worker::run_forever(&settings).await?;
+        }
+        Command::Generate {
+            dossiers,
+            offices,
+            seed,
+        } => {
+            let pool = prepare_database(&settings)?;
+            let started = std::time::Instant::now();
+            let report = portal::generate::run(
+                &mut *pool.get()?,
+                &portal::generate::Options {
+                    dossiers,
+                    offices,
+                    seed,
+                    now: chrono::Utc::now().naive_utc(),
+                },
+            )?;
+            println!(
+                "{} dossiers and {} timeline events over {} offices in {:.1} s (first office {})",
+                report.dossiers,
+                report.events,
+                report.offices.len(),
+                started.elapsed().as_secs_f64(),
+                report.offices.first().map(String::as_str).unwrap_or("-")
+            );
         }
         Command::Admin {
             command: AdminCommand::Create { email, name },

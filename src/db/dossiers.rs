@@ -111,7 +111,11 @@ pub fn form_of(conn: &mut DbConnection, d: &Dossier) -> QueryResult<Option<FormD
 }
 
 /// Stores a form definition once per content; the reference a dossier keeps.
-fn snapshot_form(conn: &mut DbConnection, json: &str, now: NaiveDateTime) -> QueryResult<String> {
+pub fn snapshot_form(
+    conn: &mut DbConnection,
+    json: &str,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
     use super::schema::form_snapshots;
     use sha2::Digest;
     let hash = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(json.as_bytes()));
@@ -711,6 +715,18 @@ pub fn apply_move(conn: &mut DbConnection, m: &Move) -> Result<Dossier, MoveErro
             updated_at: m.now,
             ..d
         };
+        let detail = format!("{} {}→{}", m.action.as_str(), d.status.code(), to.code());
+        super::audit::record(
+            conn,
+            &super::audit::Entry::new(
+                m.actor_id,
+                crate::domain::audit::AuditEvent::DossierAction,
+                &moved.code,
+                "",
+                m.now,
+            )
+            .detail(&detail),
+        )?;
         if !moved.applicant_email.is_empty() {
             let email = (m.email)(&moved, to).map_err(MoveError::Db)?;
             super::outbox::enqueue(conn, &moved.applicant_email, &email, m.now)?;

@@ -594,6 +594,23 @@ pub fn handover(conn: &mut DbConnection, h: &HandoverInput) -> Result<Dossier, M
             &event_note,
             internal,
         )?;
+        let detail = match &h.what {
+            Handover::Transfer(_) | Handover::Consult(_) | Handover::Assign(_) => {
+                format!("{} {}", h.what.action(), event_note)
+            }
+            _ => h.what.action().to_string(),
+        };
+        super::audit::record(
+            conn,
+            &super::audit::Entry::new(
+                Some(h.actor_id),
+                crate::domain::audit::AuditEvent::DossierAction,
+                &x.code,
+                "",
+                h.now,
+            )
+            .detail(&detail),
+        )?;
         let moved = Dossier {
             lock_version: h.seen_version + 1,
             agency_id,

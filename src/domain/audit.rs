@@ -1,4 +1,4 @@
-//! The security events the audit log records. A closed list: each is stored as its name
+//! The events the audit log records (security, and every action on a dossier). A closed list: each is stored as its name
 //! (`audit_log.event`, guarded by a CHECK in both migration trees), and an unknown stored name
 //! is an error when read back.
 
@@ -47,6 +47,8 @@ pub enum AuditEvent {
     #[strum(serialize = "2fa_recovery_used")]
     TwoFactorRecoveryUsed,
     AdminCreated,
+    /// A dossier moved through its lifecycle or was handed over (subject: its code).
+    DossierAction,
 }
 
 impl AuditEvent {

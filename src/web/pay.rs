@@ -214,8 +214,9 @@ pub async fn return_page(
         // With its dossier: a filing fee (paid before the dossier existed) shows the receipt.
         let code = match p.dossier_id {
             Some(id) => match dossiers::code_of(conn, id)? {
-                Some(c) => dossiers::find_by_code(conn, &c)?
-                    .map(|d| (c, p.created_at <= d.submitted_at)),
+                Some(c) => {
+                    dossiers::find_by_code(conn, &c)?.map(|d| (c, p.created_at <= d.submitted_at))
+                }
                 None => None,
             },
             None => None,

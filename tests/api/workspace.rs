@@ -484,6 +484,17 @@ async fn an_officer_takes_a_dossier_to_a_sealed_result_the_citizen_downloads_and
             "deliver"
         ]
     );
+    // Each move and hand-over also left its audit entry, naming the dossier.
+    let audited: i64 = {
+        use portal::db::schema::audit_log;
+        audit_log::table
+            .filter(audit_log::event.eq("dossier_action"))
+            .filter(audit_log::subject.eq(&code))
+            .count()
+            .get_result(&mut app.db())
+            .expect("audit")
+    };
+    assert_eq!(audited, 9);
 }
 
 #[tokio::test]
@@ -1109,4 +1120,51 @@ async fn a_charge_asked_during_processing_is_paid_through_the_gateway() {
         .first(&mut app.db())
         .expect("event");
     assert_eq!(last, "pay");
+}
+
+#[test]
+fn generated_dossiers_follow_the_lifecycle_and_later_filings_continue_their_sequence() {
+    use std::collections::HashMap;
+    let url = fresh_database();
+    let mut conn = portal::db::establish(&url).expect("conn");
+    let report = portal::generate::run(
+        &mut conn,
+        &portal::generate::Options {
+            dossiers: 600,
+            offices: 3,
+            seed: 9,
+            now: now(),
+        },
+    )
+    .expect("generated");
+    assert_eq!(report.dossiers, 600);
+    assert_eq!(report.offices.len(), 3);
+    // Every dossier's timeline ends at its status, and its stage matches it.
+    let rows: Vec<(i64, i32, i32)> = dossiers::table
+        .select((dossiers::id, dossiers::status, dossiers::stage))
+        .load(&mut conn)
+        .expect("dossiers");
+    let events: Vec<(i64, i32)> = dossier_events::table
+        .order(dossier_events::id)
+        .select((dossier_events::dossier_id, dossier_events::to_status))
+        .load(&mut conn)
+        .expect("events");
+    let last: HashMap<i64, i32> = events.into_iter().collect();
+    for (id, status, stage) in &rows {
+        assert_eq!(last.get(id), Some(status), "dossier {id}");
+        let s = Status::from_code(*status).expect("status");
+        assert_eq!(s.stage().code(), *stage);
+    }
+    // The office's queue pages through them; a real filing continues the day's sequence.
+    let ward = office_id(&mut conn, "00004.00.00.H01");
+    let seen = walk(&mut conn, &[ward], Tab::Finished, Sort::Due, |_| {});
+    assert!(!seen.is_empty());
+    let (user, draft) = ready_drafts(&mut conn, 1, "2").remove(0);
+    let filed = submit_in_process(&mut conn, user, &draft).expect("a new code, no collision");
+    let n: i64 = dossiers::table
+        .filter(dossiers::code.eq(&filed.code))
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(n, 1);
 }

@@ -1,1 +1,2 @@
 DROP TABLE form_snapshots;
+DELETE FROM audit_log WHERE event = 'dossier_action';
