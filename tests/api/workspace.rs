@@ -1168,3 +1168,62 @@ fn generated_dossiers_follow_the_lifecycle_and_later_filings_continue_their_sequ
         .expect("count");
     assert_eq!(n, 1);
 }
+
+#[test]
+fn waiting_for_a_payment_does_not_count_against_the_office() {
+    use portal::db::dossiers::{Move, apply_move};
+    use portal::domain::lifecycle::{Action, Actor};
+    let url = fresh_database();
+    let mut conn = portal::db::establish(&url).expect("conn");
+    let (user, draft) = ready_drafts(&mut conn, 1, "1").remove(0);
+    let code = submit_in_process(&mut conn, user, &draft)
+        .expect("filed")
+        .code;
+    let any = |_: &portal::db::dossiers::Dossier| true;
+    let email = |_: &portal::db::dossiers::Dossier, _: Status| {
+        Ok(portal::mail::RenderedEmail {
+            subject: "x".into(),
+            text: "x".into(),
+            html: "<p>x</p>".into(),
+        })
+    };
+    // Monday 7 December 2026, 09:00 in Hanoi: the charge is asked for.
+    let monday = chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
+        .expect("day")
+        .and_hms_opt(2, 0, 0)
+        .expect("time");
+    let mut go = |action, actor, version, at, note: &str| {
+        apply_move(
+            &mut conn,
+            &Move {
+                code: &code,
+                action,
+                actor,
+                actor_id: None,
+                seen_version: version,
+                note,
+                now: at,
+                in_scope: &any,
+                email: &email,
+            },
+        )
+        .expect("moved")
+    };
+    go(Action::Accept, Actor::Officer, 0, monday, "");
+    let started = go(Action::Start, Actor::Officer, 1, monday, "");
+    go(Action::RequestPayment, Actor::Officer, 2, monday, "Lệ phí");
+    // Paid on Thursday: three working days of waiting (Tue, Wed, Thu) move the due date by three
+    // working days.
+    let paid = go(
+        Action::Pay,
+        Actor::System,
+        3,
+        monday + chrono::Duration::days(3),
+        "8000 VND",
+    );
+    let cal = portal::db::dossiers::calendar(&mut conn).expect("calendar");
+    let before = portal::domain::calendar::to_local(started.due_at.expect("due"));
+    let after = portal::domain::calendar::to_local(paid.due_at.expect("due"));
+    assert_eq!(after.date(), cal.add_working_days(before.date(), 3));
+    assert_eq!(after.time(), before.time());
+}
