@@ -2,8 +2,10 @@
 //! 10,000 and then 1,000,000 dossiers over 50 offices in fresh databases; an officer of one
 //! office (about 1/50 of them) then works the queue over HTTP with a real session cookie:
 //!
-//! - `first page`: the first page of each of the 8 tabs in both orders (16 distinct pages);
-//! - `deep page`: pages 40–240 of the finished tab, each reached by its own keyset cursor;
+//! - `first page`: the first page of each of the 8 tabs in both orders (16 distinct pages, in
+//!   turn, 192 requests);
+//! - `deep page`: the later half of the finished tab's first 240 pages (pages 120–240 at a
+//!   million), each reached by its own keyset cursor;
 //! - `by code`, `by name`: searches for 200 distinct dossiers of the office (a code; a full
 //!   name typed without accents);
 //! - `dossier page`: 200 distinct dossiers' staff pages;
@@ -87,6 +89,9 @@ struct Stats {
 }
 
 fn stats(mut ms: Vec<f64>) -> Stats {
+    if ms.is_empty() {
+        return Stats::default();
+    }
     ms.sort_by(|a, b| a.total_cmp(b));
     let at = |q: f64| ms[((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1];
     Stats {
@@ -124,6 +129,7 @@ struct Measured {
     size: u64,
     generate_s: f64,
     db_bytes: u64,
+    empty_bytes: u64,
     rows: Vec<(&'static str, Stats, Stats)>,
 }
 
@@ -154,6 +160,7 @@ async fn measure(size: u64, dir: &Path) -> Measured {
     let pool = portal::startup::prepare_database(&s).expect("database");
     let mut conn = pool.get().expect("conn");
     let now = chrono::Utc::now().naive_utc();
+    let empty_bytes = db_size(&mut conn, &url);
     let t = Instant::now();
     portal::generate::run(
         &mut conn,
@@ -226,16 +233,23 @@ async fn measure(size: u64, dir: &Path) -> Measured {
         limit: portal::web::staff::PAGE_SIZE,
         clock,
     };
-    let mut cursors = Vec::new();
+    // Deep pages: the later half of the tab's pages (pages 120–240 at a million dossiers;
+    // at 10,000 the office has only a few pages, reused in turn).
+    let mut all_cursors = Vec::new();
     let mut after = None;
-    for page in 0..240 {
+    for _ in 0..240 {
         let (_, next) = workspace::queue(&mut conn, &query(after)).expect("page");
         let Some(next) = next else { break };
-        if page >= 40 {
-            cursors.push(next);
-        }
+        all_cursors.push(next);
         after = Some(next);
     }
+    let half = all_cursors.len() / 2;
+    let cursors: Vec<_> = all_cursors[half..]
+        .iter()
+        .copied()
+        .cycle()
+        .take(200)
+        .collect();
     // The ceiling: the same deep-page query in-process.
     let mut inproc = Vec::new();
     for c in &cursors {
@@ -265,6 +279,8 @@ async fn measure(size: u64, dir: &Path) -> Measured {
         .flat_map(|t| {
             ["due", "submitted"].map(|s| format!("{base}/staff?tab={}&sort={s}", t.as_str()))
         })
+        .cycle()
+        .take(192)
         .collect();
     let deep: Vec<String> = cursors
         .iter()
@@ -310,6 +326,7 @@ async fn measure(size: u64, dir: &Path) -> Measured {
         size,
         generate_s,
         db_bytes,
+        empty_bytes,
         rows,
     }
 }
@@ -331,11 +348,12 @@ async fn main() {
     for size in sizes {
         let m = measure(size, dir.path()).await;
         println!(
-            "\n{backend}, {} dossiers (generated in {:.1} s; database {:.0} MiB, {:.0} MiB per million)",
+            "\n{backend}, {} dossiers (generated in {:.1} s; database {:.0} MiB, of which the dossiers {:.0} MiB = {:.0} MiB per million)",
             m.size,
             m.generate_s,
             m.db_bytes as f64 / 1048576.0,
-            m.db_bytes as f64 / 1048576.0 / (m.size as f64 / 1e6),
+            m.db_bytes.saturating_sub(m.empty_bytes) as f64 / 1048576.0,
+            m.db_bytes.saturating_sub(m.empty_bytes) as f64 / 1048576.0 / (m.size as f64 / 1e6),
         );
         println!(
             "{:<22} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",

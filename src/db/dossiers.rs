@@ -542,6 +542,7 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
         ))
         .returning(dossiers::id)
         .get_result(conn)?;
+    super::workspace::bump(conn, draft.agency_id, Status::Submitted.stage().code(), 1)?;
     diesel::insert_into(dossier_events::table)
         .values((
             dossier_events::dossier_id.eq(dossier_id),
@@ -693,6 +694,10 @@ pub fn apply_move(conn: &mut DbConnection, m: &Move) -> Result<Dossier, MoveErro
         if changed == 0 {
             let now_status = find_by_code(conn, m.code)?.map_or(d.status, |x| x.status);
             return Err(MoveError::Conflict(now_status));
+        }
+        if d.stage != to.stage().code() {
+            super::workspace::bump(conn, d.agency_id, d.stage, -1)?;
+            super::workspace::bump(conn, d.agency_id, to.stage().code(), 1)?;
         }
         diesel::insert_into(dossier_events::table)
             .values((

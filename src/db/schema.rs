@@ -495,6 +495,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    office_stage_counts (agency_id, stage) {
+        agency_id -> BigInt,
+        stage -> Integer,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     ratings (dossier_id) {
         dossier_id -> BigInt,
         user_id -> Nullable<BigInt>,
@@ -569,4 +577,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     results,
     ratings,
     form_snapshots,
+    office_stage_counts,
 );

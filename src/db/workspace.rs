@@ -208,12 +208,11 @@ fn filtered<'a>(q: &QueueQuery<'a>) -> Boxed<'a> {
     match &q.search {
         Some(Search::Code(c)) => b = b.filter(d::code.eq(c.clone())),
         Some(Search::Cccd(c)) => b = b.filter(d::applicant_cccd.eq(c.clone())),
+        // A prefix of the folded name, as a range on `(agency_id, applicant_key)`.
         Some(Search::Name(n)) => {
-            b = b.filter(
-                d::applicant_key
-                    .like(super::audit::contains_pattern(n))
-                    .escape('\\'),
-            )
+            b = b
+                .filter(d::applicant_key.ge(n.clone()))
+                .filter(d::applicant_key.lt(format!("{n}\u{10FFFF}")))
         }
         None => {}
     }
@@ -295,16 +294,17 @@ pub fn counts(
     me: i64,
     clock: Clock,
 ) -> QueryResult<Vec<(Tab, i64)>> {
-    let by_stage: Vec<(i32, i64)> = d::table
-        .filter(d::agency_id.eq_any(offices))
-        .group_by(d::stage)
-        .select((d::stage, diesel::dsl::count_star()))
+    use super::schema::office_stage_counts as osc;
+    let by_stage: Vec<(i32, i64)> = osc::table
+        .filter(osc::agency_id.eq_any(offices))
+        .select((osc::stage, osc::n))
         .load(conn)?;
     let stage = |s: Stage| {
         by_stage
             .iter()
-            .find(|(x, _)| *x == s.code())
-            .map_or(0, |(_, n)| *n)
+            .filter(|(x, _)| *x == s.code())
+            .map(|(_, n)| *n)
+            .sum::<i64>()
     };
     let running = || {
         d::table
@@ -342,6 +342,33 @@ pub fn counts(
             (t, n)
         })
         .collect())
+}
+
+/// Moves `delta` dossiers of an office into (or, negative, out of) a stage's count, in the
+/// caller's transaction.
+pub fn bump(conn: &mut DbConnection, agency_id: i64, stage: i32, delta: i64) -> QueryResult<()> {
+    use super::schema::office_stage_counts as osc;
+    crate::with_backend!(conn, |c| diesel::insert_into(osc::table)
+        .values((
+            osc::agency_id.eq(agency_id),
+            osc::stage.eq(stage),
+            osc::n.eq(delta),
+        ))
+        .on_conflict((osc::agency_id, osc::stage))
+        .do_update()
+        .set(osc::n.eq(osc::n + delta))
+        .execute(c))
+    .map(|_| ())
+}
+
+/// Recounts every office's stages from the dossiers (after a bulk load; the rebuild check).
+pub fn recount(conn: &mut DbConnection) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(
+        "DELETE FROM office_stage_counts; \
+         INSERT INTO office_stage_counts (agency_id, stage, n) \
+         SELECT agency_id, stage, COUNT(*) FROM dossiers GROUP BY agency_id, stage;",
+    )
 }
 
 /// A member of an office, for assignment and the officer filter.
@@ -583,6 +610,10 @@ pub fn handover(conn: &mut DbConnection, h: &HandoverInput) -> Result<Dossier, M
         .execute(conn)?;
         if changed == 0 {
             return Err(MoveError::Conflict(x.status));
+        }
+        if agency_id != x.agency_id {
+            bump(conn, x.agency_id, x.stage, -1)?;
+            bump(conn, agency_id, x.stage, 1)?;
         }
         event(
             conn,

@@ -832,6 +832,12 @@ fn assignment_transfer_and_consultation_are_on_the_timeline() {
         ),
         Err(MoveError::NotFound)
     ));
+    // The tab counts moved with it.
+    let c = clock(&mut conn);
+    let at = |conn: &mut portal::db::DbConnection, office| {
+        workspace::counts(conn, &[office], 0, c).expect("counts")[0].1
+    };
+    assert_eq!((at(&mut conn, ward), at(&mut conn, police)), (0, 1));
     let timeline = workspace::staff_timeline(&mut conn, moved.id).expect("timeline");
     let shown: Vec<(&str, bool)> = timeline
         .iter()
@@ -1167,6 +1173,31 @@ fn generated_dossiers_follow_the_lifecycle_and_later_filings_continue_their_sequ
         .get_result(&mut conn)
         .expect("count");
     assert_eq!(n, 1);
+    // The counts kept with every change agree with a recount from the dossiers.
+    let kept = stage_counts(&mut conn);
+    portal::db::workspace::recount(&mut conn).expect("recount");
+    assert_eq!(kept, stage_counts(&mut conn));
+    let actual: Vec<(i64, i32, i64)> = dossiers::table
+        .group_by((dossiers::agency_id, dossiers::stage))
+        .select((
+            dossiers::agency_id,
+            dossiers::stage,
+            diesel::dsl::count_star(),
+        ))
+        .order((dossiers::agency_id, dossiers::stage))
+        .load(&mut conn)
+        .expect("group");
+    assert_eq!(kept, actual);
+}
+
+fn stage_counts(conn: &mut portal::db::DbConnection) -> Vec<(i64, i32, i64)> {
+    use portal::db::schema::office_stage_counts as osc;
+    osc::table
+        .filter(osc::n.ne(0))
+        .order((osc::agency_id, osc::stage))
+        .select((osc::agency_id, osc::stage, osc::n))
+        .load(conn)
+        .expect("counts")
 }
 
 #[test]

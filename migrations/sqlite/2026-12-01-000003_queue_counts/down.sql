@@ -1,0 +1,2 @@
+DROP INDEX dossiers_applicant_key;
+DROP TABLE office_stage_counts;
