@@ -162,9 +162,9 @@ async fn measure(size: u64, dir: &Path) -> Measured {
     let now = chrono::Utc::now().naive_utc();
     let empty_bytes = db_size(&mut conn, &url);
     let t = Instant::now();
-    portal::generate::run(
+    portal::db::generate::run(
         &mut conn,
-        &portal::generate::Options {
+        &portal::db::generate::Options {
             dossiers: size,
             offices: 50,
             seed: 1,

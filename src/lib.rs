@@ -6,7 +6,6 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod generate;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;

@@ -107,9 +107,9 @@ async fn main() -> Result<()> {
         } => {
             let pool = prepare_database(&settings)?;
             let started = std::time::Instant::now();
-            let report = portal::generate::run(
+            let report = portal::db::generate::run(
                 &mut *pool.get()?,
-                &portal::generate::Options {
+                &portal::db::generate::Options {
                     dossiers,
                     offices,
                     seed,

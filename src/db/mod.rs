@@ -13,6 +13,7 @@ pub mod directory;
 pub mod dossiers;
 pub mod drafts;
 pub mod forms;
+pub mod generate;
 pub mod login_failures;
 pub mod outbox;
 pub mod payments;

@@ -376,6 +376,25 @@ pub fn recount(conn: &mut DbConnection) -> QueryResult<()> {
     )
 }
 
+/// A service's id by its code (the queue's service filter; withdrawn services included).
+pub fn service_id(conn: &mut DbConnection, code: &str) -> QueryResult<Option<i64>> {
+    use super::schema::services;
+    services::table
+        .filter(services::code.eq(code))
+        .select(services::id)
+        .first(conn)
+        .optional()
+}
+
+/// Services' codes by id, for a page of the queue.
+pub fn service_codes(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    use super::schema::services;
+    services::table
+        .filter(services::id.eq_any(ids))
+        .select((services::id, services::code))
+        .load(conn)
+}
+
 /// A member of an office, for assignment and the officer filter.
 #[derive(Debug, Clone, Serialize, Queryable)]
 pub struct Member {
@@ -821,12 +840,7 @@ pub fn answer_consultation(
         if changed == 0 {
             return Err(MoveError::Other(ALREADY_ANSWERED));
         }
-        let (status, office): (i32, String) = d::table
-            .inner_join(agencies::table)
-            .filter(d::id.eq(c.dossier_id))
-            .select((d::status, agencies::name))
-            .first(conn)?;
-        let _ = office;
+        let status: i32 = d::table.find(c.dossier_id).select(d::status).first(conn)?;
         let answering: String = agencies::table
             .find(c.to_agency_id)
             .select(agencies::name)

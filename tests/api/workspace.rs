@@ -684,8 +684,6 @@ fn email_nothing(
 fn assignment_transfer_and_consultation_are_on_the_timeline() {
     use portal::db::dossiers::MoveError;
     let url = fresh_database();
-    let settings = test_settings(url.clone());
-    let _ = settings;
     let mut conn = portal::db::establish(&url).expect("conn");
     let (user, draft) = ready_drafts(&mut conn, 1, "5").remove(0);
     let code = submit_in_process(&mut conn, user, &draft)
@@ -1133,9 +1131,9 @@ fn generated_dossiers_follow_the_lifecycle_and_later_filings_continue_their_sequ
     use std::collections::HashMap;
     let url = fresh_database();
     let mut conn = portal::db::establish(&url).expect("conn");
-    let report = portal::generate::run(
+    let report = portal::db::generate::run(
         &mut conn,
-        &portal::generate::Options {
+        &portal::db::generate::Options {
             dossiers: 600,
             offices: 3,
             seed: 9,

@@ -6,11 +6,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::db::drafts::{self, DraftState, NewDraft};
-use crate::db::schema::services;
 use crate::db::{directory, forms};
 use crate::domain::dossier::Channel;
 use crate::domain::routing::Level;
@@ -34,11 +32,9 @@ struct DraftRow {
     updated: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn render(
     state: &AppState,
     req: &HttpRequest,
-    staff: &StaffUser,
     offices: Vec<OfficeChoice>,
     drafts: Vec<DraftRow>,
     typed: &CounterForm,
@@ -47,7 +43,6 @@ fn render(
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(req);
     let error = error.map(|k| state.messages.text(lang, k).to_string());
-    let _ = staff;
     page(state, req, lang, "staff/counter.html", status, |ctx| {
         ctx.insert("offices", &offices);
         ctx.insert("drafts", &drafts);
@@ -111,16 +106,7 @@ pub async fn counter(
         channel: "counter".into(),
         ..Default::default()
     };
-    render(
-        &state,
-        &req,
-        &staff,
-        offices,
-        drafts,
-        &typed,
-        None,
-        StatusCode::OK,
-    )
+    render(&state, &req, offices, drafts, &typed, None, StatusCode::OK)
 }
 
 /// POST `/staff/counter`: starts the intake of one paper dossier at one of the officer's
@@ -151,14 +137,10 @@ pub async fn start(
     let public_id = new_public_id();
     let p = public_id.clone();
     let started = with_db(&state, "start a desk intake", move |conn| {
-        let service: Option<(i64, String, String)> = services::table
-            .filter(services::code.eq(&code))
-            .select((services::id, services::code, services::name))
-            .first(conn)
-            .optional()?;
-        let Some((service_id, code, name)) = service else {
+        let Some(service) = directory::routable_service(conn, &code)? else {
             return Ok(false);
         };
+        let (service_id, code, name) = (service.id, service.code, service.name);
         let o = directory::office_by_id(conn, office)?.ok_or(AppError::NotFound)?;
         let (version, _) = forms::current(conn, service_id, &code, &name)?;
         drafts::create(
@@ -193,7 +175,6 @@ pub async fn start(
     render(
         &state,
         &req,
-        &staff,
         offices,
         drafts,
         &typed,

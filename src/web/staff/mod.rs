@@ -17,14 +17,12 @@ pub use result::{
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::account::page;
 use super::apply::{local_date, local_time, now};
 use super::auth::StaffUser;
 use super::{AppState, lang_of, with_db};
-use crate::db::schema::services;
 use crate::db::workspace::{self, Clock, Cursor, QueueQuery, Search, Sort, Tab};
 use crate::domain::calendar::{self, Calendar};
 use crate::domain::lifecycle::Actor;
@@ -188,11 +186,7 @@ pub async fn queue(
             let service_id: Option<i64> = if service_code.is_empty() {
                 None
             } else {
-                services::table
-                    .filter(services::code.eq(&service_code))
-                    .select(services::id)
-                    .first(conn)
-                    .optional()?
+                workspace::service_id(conn, &service_code)?
             };
             let unknown_service = !service_code.is_empty() && service_id.is_none();
             let q = QueueQuery {
@@ -217,10 +211,7 @@ pub async fn queue(
             let counts = workspace::counts(conn, &offices, me, clock)?;
             let members = workspace::members(conn, &offices)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.service_id).collect();
-            let names: Vec<(i64, String)> = services::table
-                .filter(services::id.eq_any(ids))
-                .select((services::id, services::code))
-                .load(conn)?;
+            let names = workspace::service_codes(conn, &ids)?;
             let settings = if lead {
                 workspace::office_settings(conn, &offices)?
             } else {
