@@ -76,29 +76,56 @@ pub struct Holiday {
 pub fn read_holidays(path: &Path) -> Result<Vec<Holiday>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut out = Vec::new();
+    parse_holidays(&text).map_err(|errors| {
+        let (line, what) = &errors[0];
+        anyhow::anyhow!("{} line {line}: {what}", path.display())
+    })
+}
+
+/// A holidays file of the `data/holidays.csv` shape (a header, then `date,name_vi,name_en`
+/// with ISO dates): every row, or every bad line with what is wrong with it (its number counts
+/// the header as line 1). Errors are message keys: `holiday_csv_columns`, `holiday_csv_date`,
+/// `holiday_csv_name`, `holiday_csv_duplicate`, `holiday_csv_empty`.
+pub fn parse_holidays(text: &str) -> std::result::Result<Vec<Holiday>, Vec<(usize, &'static str)>> {
+    let mut out: Vec<Holiday> = Vec::new();
+    let mut errors = Vec::new();
+    let text = text.trim_start_matches('\u{feff}');
     for (i, line) in text.lines().enumerate().skip(1) {
+        let line = line.trim_end_matches('\r');
         if line.trim().is_empty() {
             continue;
         }
         let cells = split_csv_line(line);
         if cells.len() != 3 {
-            anyhow::bail!(
-                "{} line {}: expected 3 columns, found {}",
-                path.display(),
-                i + 1,
-                cells.len()
-            );
+            errors.push((i + 1, "holiday_csv_columns"));
+            continue;
         }
-        let date = chrono::NaiveDate::parse_from_str(&cells[0], "%Y-%m-%d")
-            .with_context(|| format!("{} line {}: bad date", path.display(), i + 1))?;
+        let Ok(date) = chrono::NaiveDate::parse_from_str(cells[0].trim(), "%Y-%m-%d") else {
+            errors.push((i + 1, "holiday_csv_date"));
+            continue;
+        };
+        if cells[1].trim().is_empty() || cells[2].trim().is_empty() {
+            errors.push((i + 1, "holiday_csv_name"));
+            continue;
+        }
+        if out.iter().any(|h| h.date == date) {
+            errors.push((i + 1, "holiday_csv_duplicate"));
+            continue;
+        }
         out.push(Holiday {
             date,
-            name_vi: cells[1].clone(),
-            name_en: cells[2].clone(),
+            name_vi: cells[1].trim().to_string(),
+            name_en: cells[2].trim().to_string(),
         });
     }
-    Ok(out)
+    if out.is_empty() && errors.is_empty() {
+        errors.push((1, "holiday_csv_empty"));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 /// The directory's shape (`data/directory.json`): see its `about`.

@@ -212,7 +212,8 @@ pub fn request_password_reset(
     o: &Origin,
 ) -> Result<()> {
     transaction(conn, |conn| {
-        let Some(user) = users::find_by_email(conn, email)? else {
+        let user = users::find_by_email(conn, email)?.filter(|u| u.disabled_at.is_none());
+        let Some(user) = user else {
             return Ok(());
         };
         send_reset_link(conn, &user, &user.email, link, o)?;

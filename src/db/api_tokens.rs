@@ -57,7 +57,7 @@ pub fn owner(
     diesel::update(api_tokens::table.find(token_hash))
         .set(api_tokens::last_used_at.eq(Some(now)))
         .execute(conn)?;
-    users::find_by_id(conn, user_id)
+    Ok(users::find_by_id(conn, user_id)?.filter(|u| u.disabled_at.is_none()))
 }
 
 /// A person's live tokens, newest first.

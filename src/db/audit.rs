@@ -111,6 +111,45 @@ pub fn search(
         .load(conn)
 }
 
+/// A person's trail: what they did (as the actor) and what was done to their account (the
+/// subject `user:<id>`, or their address), newest first.
+pub fn for_person(
+    conn: &mut DbConnection,
+    user_id: i64,
+    subject: &str,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    audit_log::table
+        .filter(
+            audit_log::actor_id
+                .eq(user_id)
+                .or(audit_log::subject.eq(subject)),
+        )
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)
+}
+
+/// The newest administrative changes (accounts and configuration), for the admin home.
+pub fn recent_changes(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<AuditRow>> {
+    let kinds = [
+        AuditEvent::StaffInvited,
+        AuditEvent::AccountChanged,
+        AuditEvent::AccountDisabled,
+        AuditEvent::AccountEnabled,
+        AuditEvent::TwoFactorReset,
+        AuditEvent::ConfigChanged,
+    ]
+    .map(AuditEvent::as_str);
+    audit_log::table
+        .filter(audit_log::event.eq_any(kinds))
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,10 +10,10 @@ use serde::Serialize;
 use super::DbConnection;
 use super::drafts::{self, Draft};
 use super::schema::{
-    agencies, attachments, dossier_events, dossiers, holidays, office_sequences, payments,
-    service_channels, services,
+    agencies, attachments, dossier_events, dossiers, office_sequences, payments, service_channels,
+    services,
 };
-use crate::domain::calendar::{self, Calendar, OfficeHours, TimeLimit};
+use crate::domain::calendar::{self, Calendar, TimeLimit};
 use crate::domain::dossier::DossierCode;
 use crate::domain::form_schema::{self, Answers, Context, FieldError, FormDefinition};
 use crate::domain::status::Status;
@@ -324,8 +324,7 @@ pub fn code_of(conn: &mut DbConnection, id: i64) -> QueryResult<Option<String>> 
 }
 
 pub fn calendar(conn: &mut DbConnection) -> QueryResult<Calendar> {
-    let days: Vec<NaiveDate> = holidays::table.select(holidays::day).load(conn)?;
-    Ok(Calendar::new(days, OfficeHours::default()))
+    super::calendar::calendar(conn)
 }
 
 /// The next number of the office's sequence for `day`: one row per office and day, incremented

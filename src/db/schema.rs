@@ -189,6 +189,7 @@ diesel::table! {
         totp_last_step -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
     }
 }
 

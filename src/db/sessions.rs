@@ -57,6 +57,8 @@ pub fn find_with_user(
     sessions::table
         .inner_join(users::table)
         .filter(sessions::id_hash.eq(id_hash))
+        // A disabled account has no sessions left, and none could come back.
+        .filter(users::disabled_at.is_null())
         .select((Session::as_select(), User::as_select()))
         .first(conn)
         .optional()

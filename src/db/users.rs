@@ -29,6 +29,8 @@ pub struct User {
     pub totp_last_step: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When an administrator disabled the account (it cannot log in; its sessions ended).
+    pub disabled_at: Option<NaiveDateTime>,
 }
 
 impl User {
@@ -67,11 +69,12 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
         .optional()
 }
 
-/// Login by email address or by CCCD number (spaces and dashes allowed).
+/// Login by email address or by CCCD number (spaces and dashes allowed). A disabled account
+/// is not found: it is answered like an unknown one.
 pub fn find_by_login(conn: &mut DbConnection, login: &str) -> QueryResult<Option<User>> {
     let login = login.trim();
     if login.contains('@') {
-        return find_by_email(conn, &login.to_lowercase());
+        return Ok(find_by_email(conn, &login.to_lowercase())?.filter(|u| u.disabled_at.is_none()));
     }
     let digits: String = login.chars().filter(|c| c.is_ascii_digit()).collect();
     if digits.len() != 12 {
@@ -79,6 +82,7 @@ pub fn find_by_login(conn: &mut DbConnection, login: &str) -> QueryResult<Option
     }
     users::table
         .filter(users::cccd.eq(digits))
+        .filter(users::disabled_at.is_null())
         .select(User::as_select())
         .first(conn)
         .optional()

@@ -49,6 +49,19 @@ pub enum AuditEvent {
     AdminCreated,
     /// A dossier moved through its lifecycle or was handed over (subject: its code).
     DossierAction,
+    /// An administrator created a staff account and sent its invitation (subject: the email).
+    StaffInvited,
+    /// Roles or office memberships changed (subject: `user:<id>`; detail: before → after).
+    AccountChanged,
+    /// Disabled by an administrator: sessions ended, login refused.
+    AccountDisabled,
+    AccountEnabled,
+    /// The second factor was removed by an administrator; the person enrols again.
+    #[strum(serialize = "2fa_reset")]
+    TwoFactorReset,
+    /// Configuration changed (holidays, office hours, offices, routing, services, forms; subject:
+    /// what, detail: before → after).
+    ConfigChanged,
 }
 
 impl AuditEvent {

@@ -42,6 +42,28 @@ impl OfficeHours {
         self.sessions[self.sessions.len() - 1].1
     }
 
+    /// `07:00-11:30, 13:30-17:00`: sessions separated by commas, each `HH:MM-HH:MM`.
+    pub fn parse(text: &str) -> Option<OfficeHours> {
+        let sessions = text
+            .split(',')
+            .map(|part| {
+                let (a, b) = part.trim().split_once('-')?;
+                let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").ok();
+                Some((t(a)?, t(b)?))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        OfficeHours::new(sessions)
+    }
+
+    /// The inverse of [`OfficeHours::parse`].
+    pub fn format(&self) -> String {
+        self.sessions
+            .iter()
+            .map(|(a, b)| format!("{}-{}", a.format("%H:%M"), b.format("%H:%M")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn contains(&self, t: NaiveTime) -> bool {
         self.sessions.iter().any(|(a, b)| *a <= t && t < *b)
     }
@@ -220,6 +242,26 @@ impl Calendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn office_hours_read_and_write_the_same_text() {
+        let h = OfficeHours::parse("07:00-11:30, 13:30-17:00").expect("hours");
+        assert_eq!(h, OfficeHours::default());
+        assert_eq!(h.format(), "07:00-11:30, 13:30-17:00");
+        assert_eq!(
+            OfficeHours::parse("08:00-17:00").expect("hours").closing(),
+            NaiveTime::from_hms_opt(17, 0, 0).expect("time")
+        );
+        for bad in [
+            "",
+            "8-17",
+            "13:30-17:00, 07:00-11:30",
+            "17:00-08:00",
+            "07:00-12:00,11:00-17:00",
+        ] {
+            assert!(OfficeHours::parse(bad).is_none(), "{bad}");
+        }
+    }
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -1,6 +1,7 @@
 //! Pure domain types and rules: no I/O.
 
 pub mod account;
+pub mod admin;
 pub mod audit;
 pub mod calendar;
 pub mod cccd;

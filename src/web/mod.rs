@@ -11,6 +11,7 @@ pub mod citizen;
 pub mod directory;
 pub mod errors;
 pub mod flash;
+pub mod multipart;
 pub mod pay;
 pub mod protocol;
 pub mod public;
@@ -59,6 +60,10 @@ pub struct AppState {
     pub places: crate::catalogue::places::Places,
     /// Where uploaded files live.
     pub storage: Arc<dyn crate::storage::Storage>,
+    /// The working-day calendar for display (queues, dossier pages), read at most once per
+    /// poll interval; dropped at once by a change on this instance. Deadlines that are stored
+    /// (filing, moves) read the calendar from the database in their own transaction.
+    calendar: RwLock<Option<(std::time::Instant, Arc<crate::domain::calendar::Calendar>)>>,
 }
 
 /// Storage before `with_applications`: refuses everything.
@@ -174,6 +179,39 @@ impl AppState {
             facet_options: RwLock::new(None),
             places: Default::default(),
             storage: Arc::new(NoStorage),
+            calendar: RwLock::new(None),
+        }
+    }
+
+    /// The calendar for display, from the cache when it is younger than the poll interval.
+    pub fn calendar(
+        &self,
+        conn: &mut db::DbConnection,
+    ) -> diesel::QueryResult<Arc<crate::domain::calendar::Calendar>> {
+        let ttl = std::time::Duration::from_secs(self.settings.catalogue_poll_secs.max(1));
+        let cached = match self.calendar.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        if let Some((at, cal)) = cached
+            && at.elapsed() < ttl
+        {
+            return Ok(cal);
+        }
+        let fresh = Arc::new(db::calendar::calendar(conn)?);
+        let entry = Some((std::time::Instant::now(), fresh.clone()));
+        match self.calendar.write() {
+            Ok(mut c) => *c = entry,
+            Err(poisoned) => *poisoned.into_inner() = entry,
+        }
+        Ok(fresh)
+    }
+
+    /// Drops the cached calendar (after an administrator changed it here).
+    pub fn forget_calendar(&self) {
+        match self.calendar.write() {
+            Ok(mut c) => *c = None,
+            Err(poisoned) => *poisoned.into_inner() = None,
         }
     }
 

@@ -151,6 +151,29 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         .service(resource("/admin").route(get().to(admin::index)))
         .service(resource("/admin/audit").route(get().to(admin::audit)))
         .service(resource("/admin/outbox").route(get().to(admin::outbox)))
+        .service(resource("/admin/people").route(get().to(admin::people)))
+        .service(
+            resource("/admin/people/new")
+                .route(get().to(admin::invite_form))
+                .route(post().to(admin::invite)),
+        )
+        .service(resource("/admin/people/{id}").route(get().to(admin::person)))
+        .service(resource("/admin/people/{id}/role").route(post().to(admin::role)))
+        .service(resource("/admin/people/{id}/offices").route(post().to(admin::membership)))
+        .service(
+            resource("/admin/people/{id}/offices/remove")
+                .route(post().to(admin::remove_membership)),
+        )
+        .service(resource("/admin/people/{id}/disable").route(post().to(admin::disable)))
+        .service(resource("/admin/people/{id}/second-factor").route(post().to(admin::reset_2fa)))
+        .service(resource("/admin/calendar").route(get().to(admin::calendar)))
+        .service(resource("/admin/calendar/holidays").route(post().to(admin::save_holiday)))
+        .service(
+            resource("/admin/calendar/holidays/delete").route(post().to(admin::delete_holiday)),
+        )
+        .service(resource("/admin/calendar/holidays/{day}").route(get().to(admin::holiday_form)))
+        .service(resource("/admin/calendar/hours").route(post().to(admin::set_hours)))
+        .service(resource("/admin/calendar/import").route(post().to(admin::import_holidays)))
         // JSON API
         .service(
             web::scope("/api/v1")

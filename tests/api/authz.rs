@@ -10,7 +10,7 @@ use portal::security::{password, totp};
 use crate::accounts::{body_as, csrf_of, form_token, post, registered_citizen, submit_as};
 use crate::common::{TestApp, client, fresh_database, spawn_app, spawn_with, test_settings};
 
-const STAFF_PASSWORD: &str = "cán bộ một cửa 2026!";
+pub const STAFF_PASSWORD: &str = "cán bộ một cửa 2026!";
 
 pub fn create_staff(app: &TestApp, email: &str, role: Role) -> i64 {
     let mut conn = app.db();

@@ -5,6 +5,7 @@ mod common;
 
 mod account_security;
 mod accounts;
+mod admin;
 mod applications;
 mod authz;
 mod bad_input;

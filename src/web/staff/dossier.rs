@@ -228,7 +228,7 @@ pub(super) struct Loaded {
     consultations: Vec<workspace::Consultation>,
     members: Vec<workspace::Member>,
     office: (String, String),
-    cal: crate::domain::calendar::Calendar,
+    cal: std::sync::Arc<crate::domain::calendar::Calendar>,
     result: Option<crate::db::results::ResultRow>,
     form: Option<crate::domain::form_schema::FormDefinition>,
     /// One of the officer's offices handles it (not only consulted): actions are offered.
@@ -244,6 +244,7 @@ async fn load(
         .map_err(|_| AppError::NotFound)?
         .to_string();
     let offices = staff.offices.clone();
+    let st = state.clone();
     with_db(state, "show a dossier to staff", move |conn| {
         let d = dossiers::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
         let handles = offices.contains(&d.agency_id);
@@ -257,7 +258,7 @@ async fn load(
         let office = crate::db::directory::office_by_id(conn, d.agency_id)?
             .map(|o| (o.office_id, o.name))
             .unwrap_or_default();
-        let cal = dossiers::calendar(conn)?;
+        let cal = st.calendar(conn)?;
         let result = crate::db::results::of_dossier(conn, d.id)?;
         let form = dossiers::form_of(conn, &d)?;
         Ok(Loaded {

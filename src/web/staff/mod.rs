@@ -179,9 +179,10 @@ pub async fn queue(
     let service_code = p.service.trim().to_string();
     let now = now();
     let lead = actor(&staff) == Actor::Lead;
+    let st = state.clone();
     let (rows, next, counts, members, cal, service_names, unknown_service, settings) =
         with_db(&state, "list an office's queue", move |conn| {
-            let cal = crate::db::dossiers::calendar(conn)?;
+            let cal = st.calendar(conn)?;
             let clock = Clock::at(now, &cal);
             let service_id: Option<i64> = if service_code.is_empty() {
                 None

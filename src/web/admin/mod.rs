@@ -1,5 +1,17 @@
-//! Administrators' pages: the security audit log (searchable) and the state of the email
-//! outbox. Every handler takes `AdminUser`, so the check is on the server, per route.
+//! Administrators' pages: people and roles, the calendar, the security audit log (searchable)
+//! and the state of the email outbox. Every handler takes `AdminUser`, so the check is on the
+//! server, per route; every form carries the CSRF token; every change is one transaction with
+//! an audit entry.
+
+mod calendar;
+mod people;
+
+pub use calendar::{
+    calendar, delete_holiday, holiday_form, import_holidays, save_holiday, set_hours,
+};
+pub use people::{
+    disable, invite, invite_form, membership, people, person, remove_membership, reset_2fa, role,
+};
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -24,12 +36,17 @@ pub async fn index(
     _admin: AdminUser,
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(&req);
-    let stats = with_db(&state, "read outbox counts", |conn| {
-        Ok(db::outbox::stats(conn)?)
+    let (stats, changes) = with_db(&state, "read outbox counts", |conn| {
+        Ok((
+            db::outbox::stats(conn)?,
+            db::audit::recent_changes(conn, 20)?,
+        ))
     })
     .await?;
+    let changes: Vec<AuditView> = changes.into_iter().map(AuditView::from).collect();
     let mut ctx = base_context(&state, &req, lang);
     ctx.insert("stats", &stats);
+    ctx.insert("changes", &changes);
     Ok(html(render(&state, "admin/index.html", &ctx)?))
 }
 
@@ -40,13 +57,34 @@ pub struct AuditQuery {
 }
 
 #[derive(Serialize)]
-struct AuditView {
+pub(crate) struct AuditView {
     at: String,
     actor_id: Option<i64>,
     event: String,
     subject: String,
     ip: String,
     detail: String,
+}
+
+impl From<db::audit::AuditRow> for AuditView {
+    fn from(r: db::audit::AuditRow) -> Self {
+        AuditView {
+            at: r.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            actor_id: r.actor_id,
+            event: r.event.as_str().to_string(),
+            subject: r.subject,
+            ip: r.ip,
+            detail: r.detail,
+        }
+    }
+}
+
+/// The origin of an administrator's request, for the audit entry.
+fn origin(req: &HttpRequest) -> db::accounts::Origin {
+    db::accounts::Origin {
+        ip: super::auth::client_ip(req),
+        now: chrono::Utc::now().naive_utc(),
+    }
 }
 
 pub async fn audit(
@@ -78,17 +116,7 @@ pub async fn audit(
             .await?
         }
     };
-    let rows: Vec<AuditView> = rows
-        .into_iter()
-        .map(|r| AuditView {
-            at: r.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            actor_id: r.actor_id,
-            event: r.event.as_str().to_string(),
-            subject: r.subject,
-            ip: r.ip,
-            detail: r.detail,
-        })
-        .collect();
+    let rows: Vec<AuditView> = rows.into_iter().map(AuditView::from).collect();
     let mut ctx = base_context(&state, &req, lang);
     ctx.insert("rows", &rows);
     ctx.insert("event", &event.unwrap_or_default());

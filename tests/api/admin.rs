@@ -1,0 +1,732 @@
+//! Administration: people (invitations, roles, offices, disabling, second-factor reset, the
+//! last-administrator rule, a person's trail) and the calendar (holidays, CSV import, office
+//! hours, the due-date preview), each change audited; the admin routes for every role.
+
+use diesel::prelude::*;
+use portal::db::schema::{audit_log, holidays, sessions, users};
+use portal::domain::account::Role;
+
+use crate::accounts::{csrf_of, last_email, link_in, registered_citizen};
+use crate::authz::{STAFF_PASSWORD, create_staff, enrol};
+use crate::common::{TestApp, client, spawn_app};
+
+async fn get(app: &TestApp, http: &reqwest::Client, path: &str) -> (u16, String) {
+    let res = http
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .expect("get");
+    (res.status().as_u16(), res.text().await.expect("body"))
+}
+
+/// Posts a form with the CSRF token read from `page`; status, Location and body.
+async fn post(
+    app: &TestApp,
+    http: &reqwest::Client,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let csrf = csrf_of(&get(app, http, page).await.1);
+    let mut form = vec![("_csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let res = http
+        .post(format!("{}{action}", app.address))
+        .form(&form)
+        .send()
+        .await
+        .expect("post");
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (status, location, res.text().await.expect("body"))
+}
+
+/// An administrator, logged in with the second factor.
+async fn admin(app: &TestApp, email: &str) -> (i64, reqwest::Client) {
+    let id = create_staff(app, email, Role::Admin);
+    let http = client();
+    enrol(app, &http, email).await;
+    (id, http)
+}
+
+fn user_id(app: &TestApp, email: &str) -> i64 {
+    users::table
+        .filter(users::email.eq(email))
+        .select(users::id)
+        .first(&mut app.db())
+        .expect("user")
+}
+
+fn sessions_of(app: &TestApp, id: i64) -> i64 {
+    sessions::table
+        .filter(sessions::user_id.eq(id))
+        .count()
+        .get_result(&mut app.db())
+        .expect("count")
+}
+
+fn audit_events(app: &TestApp, subject: &str) -> Vec<String> {
+    audit_log::table
+        .filter(audit_log::subject.eq(subject))
+        .order(audit_log::id)
+        .select(audit_log::event)
+        .load(&mut app.db())
+        .expect("audit")
+}
+
+#[tokio::test]
+async fn an_invited_officer_sets_a_password_works_and_is_disabled_with_sessions_ended() {
+    let app = spawn_app().await;
+    let (admin_id, root) = admin(&app, "root@agency.vn").await;
+
+    // Every problem named at once, what was typed kept; nothing created.
+    let (status, _, html) = post(
+        &app,
+        &root,
+        "/admin/people/new",
+        "/admin/people/new",
+        &[
+            ("email", "not-an-address"),
+            ("full_name", "Lê Văn Tâm"),
+            ("role", "officer"),
+            ("office", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Nhập địa chỉ email đúng dạng"), "{html}");
+    assert!(html.contains("value=\"Lê Văn Tâm\""), "the name is kept");
+    let (status, _, html) = post(
+        &app,
+        &root,
+        "/admin/people/new",
+        "/admin/people/new",
+        &[
+            ("email", "tam@ubnd.vn"),
+            ("full_name", "Lê Văn Tâm"),
+            ("role", "officer"),
+            ("office", "999.99.99.X99"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Không có cơ quan nào với mã này"));
+    let none: i64 = users::table
+        .filter(users::email.eq("tam@ubnd.vn"))
+        .count()
+        .get_result(&mut app.db())
+        .expect("count");
+    assert_eq!(none, 0, "a refused invitation creates nothing");
+
+    let (status, location, _) = post(
+        &app,
+        &root,
+        "/admin/people/new",
+        "/admin/people/new",
+        &[
+            ("email", "Tam@UBND.vn"),
+            ("full_name", "Lê Văn Tâm"),
+            ("role", "officer"),
+            ("office", "00004.00.00.H01"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let tam = user_id(&app, "tam@ubnd.vn");
+    assert_eq!(location, format!("/admin/people/{tam}?done=invited"));
+    let (_, page) = get(&app, &root, &location).await;
+    assert!(page.contains("Đã tạo tài khoản và gửi lời mời"));
+    assert!(
+        page.contains("00004.00.00.H01"),
+        "the office membership is shown"
+    );
+    // The same address again is refused.
+    let (status, _, html) = post(
+        &app,
+        &root,
+        "/admin/people/new",
+        "/admin/people/new",
+        &[
+            ("email", "tam@ubnd.vn"),
+            ("full_name", "Another"),
+            ("role", "lead"),
+            ("office", "00004.00.00.H01"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Đã có tài khoản với email này"));
+
+    // The invitation: a one-time link to set the password, then enrolment at first login.
+    let (_, text) = last_email(&app, "tam@ubnd.vn").expect("the invitation");
+    let path = link_in(&text, "/password/reset");
+    let token = path.split("token=").nth(1).expect("token").to_string();
+    let officer = client();
+    let csrf = csrf_of(&get(&app, &officer, &path).await.1);
+    let res = officer
+        .post(format!("{}/password/reset", app.address))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("token", token.as_str()),
+            ("password", STAFF_PASSWORD),
+            ("password_confirm", STAFF_PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status().as_u16(), 303);
+    enrol(&app, &officer, "tam@ubnd.vn").await;
+    assert_eq!(
+        get(&app, &officer, "/staff").await.0,
+        200,
+        "works the queue"
+    );
+    assert_eq!(sessions_of(&app, tam), 1);
+
+    // Disabled: the session ends at once, the login is refused.
+    let person = format!("/admin/people/{tam}");
+    let (status, location, _) = post(
+        &app,
+        &root,
+        &person,
+        &format!("{person}/disable"),
+        &[("action", "disable")],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, &*format!("{person}?done=disabled"))
+    );
+    assert_eq!(sessions_of(&app, tam), 0);
+    assert_eq!(
+        get(&app, &officer, "/staff").await.0,
+        303,
+        "sent to the login"
+    );
+    let again = client();
+    let csrf = csrf_of(&get(&app, &again, "/login").await.1);
+    let res = again
+        .post(format!("{}/login", app.address))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("login", "tam@ubnd.vn"),
+            ("password", STAFF_PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_ne!(
+        res.status().as_u16(),
+        303,
+        "a disabled account cannot log in"
+    );
+    let (_, page) = get(&app, &root, &person).await;
+    assert!(page.contains("Đã khóa"));
+
+    // Enabled again, they log in (second factor as before).
+    let (status, _, _) = post(
+        &app,
+        &root,
+        &person,
+        &format!("{person}/disable"),
+        &[("action", "enable")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, page) = get(&app, &root, &person).await;
+    assert!(page.contains("Đang hoạt động"));
+
+    // The trail: who did what to the account, with before and after.
+    let events = audit_events(&app, &format!("user:{tam}"));
+    assert_eq!(
+        events,
+        ["staff_invited", "account_disabled", "account_enabled"],
+        "every change audited"
+    );
+    assert!(
+        page.contains("staff_invited") && page.contains("2fa_enrolled"),
+        "the trail"
+    );
+    let actors: Vec<Option<i64>> = audit_log::table
+        .filter(audit_log::subject.eq(format!("user:{tam}")))
+        .select(audit_log::actor_id)
+        .load(&mut app.db())
+        .expect("actors");
+    assert!(actors.iter().all(|a| *a == Some(admin_id)));
+    let (_, home) = get(&app, &root, "/admin").await;
+    assert!(
+        home.matches("class=\"change-row\"").count() >= 3,
+        "the admin home shows recent changes"
+    );
+}
+
+#[tokio::test]
+async fn roles_and_offices_change_with_their_rules_and_the_last_administrator_stays() {
+    let app = spawn_app().await;
+    let (root_id, root) = admin(&app, "root@agency.vn").await;
+    let own = format!("/admin/people/{root_id}");
+
+    // One's own administrator role and account are protected (and so the last administrator).
+    let (status, _, html) = post(
+        &app,
+        &root,
+        &own,
+        &format!("{own}/role"),
+        &[("role", "officer")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("Bạn không thể tự bỏ vai trò quản trị"),
+        "{html}"
+    );
+    let (status, _, _) = post(
+        &app,
+        &root,
+        &own,
+        &format!("{own}/disable"),
+        &[("action", "disable")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let role: String = users::table
+        .find(root_id)
+        .select(users::role)
+        .first(&mut app.db())
+        .expect("role");
+    assert_eq!(role, "admin", "nothing changed");
+
+    // A citizen belongs to no office; an officer does, as lead or not; an unknown office is named.
+    registered_citizen(&app, "dan@example.vn", "001195012345").await;
+    let dan = user_id(&app, "dan@example.vn");
+    let page = format!("/admin/people/{dan}");
+    let (status, _, html) = post(
+        &app,
+        &root,
+        &page,
+        &format!("{page}/offices"),
+        &[("office", "00004.00.00.H01")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Chỉ cán bộ và lãnh đạo mới thuộc cơ quan"));
+    let officer = create_staff(&app, "officer@ubnd.vn", Role::Officer);
+    let page = format!("/admin/people/{officer}");
+    let (status, _, html) = post(
+        &app,
+        &root,
+        &page,
+        &format!("{page}/offices"),
+        &[("office", "nope")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Không có cơ quan nào với mã này"));
+    let (status, _, _) = post(
+        &app,
+        &root,
+        &page,
+        &format!("{page}/offices"),
+        &[("office", "00004.00.00.H01"), ("lead", "on")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, html) = get(&app, &root, &page).await;
+    assert!(html.contains("(00004.00.00.H01) — Lãnh đạo"), "{html}");
+    let agency: i64 =
+        portal::db::agency_members::agency_ids_of(&mut app.db(), officer).expect("offices")[0];
+    let (status, _, _) = post(
+        &app,
+        &root,
+        &page,
+        &format!("{page}/offices/remove"),
+        &[("agency", &agency.to_string())],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(
+        get(&app, &root, &page)
+            .await
+            .1
+            .contains("Không thuộc cơ quan nào")
+    );
+
+    // Promoted to administrator, the officer keeps no office and logs in again.
+    let (status, _, _) = post(
+        &app,
+        &root,
+        &page,
+        &format!("{page}/role"),
+        &[("role", "admin")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let events = audit_events(&app, &format!("user:{officer}"));
+    assert_eq!(
+        events,
+        ["account_changed", "account_changed", "account_changed"]
+    );
+    let detail: String = audit_log::table
+        .filter(audit_log::subject.eq(format!("user:{officer}")))
+        .order(audit_log::id.desc())
+        .select(audit_log::detail)
+        .first(&mut app.db())
+        .expect("detail");
+    assert_eq!(detail, "role: officer → admin", "before and after");
+
+    // Two administrators disabling each other at once: one of them stays.
+    let second = client();
+    enrol(&app, &second, "officer@ubnd.vn").await;
+    let a = format!("/admin/people/{officer}");
+    let b = own.clone();
+    let csrf_root = csrf_of(&get(&app, &root, &a).await.1);
+    let csrf_second = csrf_of(&get(&app, &second, &b).await.1);
+    let (r1, r2) = tokio::join!(
+        root.post(format!("{}{a}/disable", app.address))
+            .form(&[("_csrf", csrf_root.as_str()), ("action", "disable")])
+            .send(),
+        second
+            .post(format!("{}{b}/disable", app.address))
+            .form(&[("_csrf", csrf_second.as_str()), ("action", "disable")])
+            .send(),
+    );
+    let (s1, s2) = (
+        r1.expect("post").status().as_u16(),
+        r2.expect("post").status().as_u16(),
+    );
+    let active: i64 = users::table
+        .filter(users::role.eq("admin"))
+        .filter(users::disabled_at.is_null())
+        .count()
+        .get_result(&mut app.db())
+        .expect("count");
+    assert_eq!(active, 1, "exactly one administrator disabled ({s1}, {s2})");
+}
+
+#[tokio::test]
+async fn a_second_factor_reset_sends_the_person_back_to_enrolment() {
+    let app = spawn_app().await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    let lead = create_staff(&app, "lead@ubnd.vn", Role::Lead);
+    let http = client();
+    enrol(&app, &http, "lead@ubnd.vn").await;
+    let page = format!("/admin/people/{lead}");
+    assert!(get(&app, &root, &page).await.1.contains("Đã cài đặt"));
+    let (status, location, _) =
+        post(&app, &root, &page, &format!("{page}/second-factor"), &[]).await;
+    assert_eq!(
+        (status, location),
+        (303, format!("{page}?done=second_factor"))
+    );
+    assert_eq!(sessions_of(&app, lead), 0, "their sessions ended");
+    assert_eq!(get(&app, &http, "/staff").await.0, 303);
+    // At the next login they enrol again (a new secret, new recovery codes).
+    let again = client();
+    enrol(&app, &again, "lead@ubnd.vn").await;
+    assert_eq!(get(&app, &again, "/staff").await.0, 200);
+    assert_eq!(
+        audit_events(&app, &format!("user:{lead}")),
+        ["2fa_reset"],
+        "audited"
+    );
+}
+
+fn holiday_names(app: &TestApp, year: i32) -> Vec<(String, String)> {
+    let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("date");
+    let to = chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("date");
+    holidays::table
+        .filter(holidays::day.between(from, to))
+        .order(holidays::day)
+        .select((holidays::day, holidays::name_en))
+        .load::<(chrono::NaiveDate, String)>(&mut app.db())
+        .expect("holidays")
+        .into_iter()
+        .map(|(d, n)| (d.to_string(), n))
+        .collect()
+}
+
+fn preview_of(html: &str) -> String {
+    html.split("id=\"preview-result\" role=\"status\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("a preview")
+        .replace("&#x2F;", "/")
+}
+
+#[tokio::test]
+async fn holidays_office_hours_and_the_due_date_preview() {
+    let app = spawn_app().await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    let preview = "/admin/calendar?year=2031&filed_on=2031-03-03&filed_at=09:15&days=5";
+    // Monday 3 March 2031, 5 working days: due Monday 10 March at closing time.
+    let (status, html) = get(&app, &root, preview).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        preview_of(&html),
+        "Nộp lúc 03/03/2031 09:15, 5 ngày làm việc → hạn 17:00 10/03/2031."
+    );
+    let (status, html) = get(
+        &app,
+        &root,
+        "/admin/calendar?filed_on=2031-02-30&filed_at=9h&days=0",
+    )
+    .await;
+    assert_eq!(status, 400);
+    for msg in [
+        "Nhập ngày nộp.",
+        "Nhập giờ nộp dạng GG:PP.",
+        "Nhập số ngày làm việc từ 1 đến 365.",
+    ] {
+        assert!(html.contains(msg), "{msg}");
+    }
+
+    // A holiday on the Wednesday moves the due date by one working day.
+    let (status, location, _) = post(
+        &app,
+        &root,
+        "/admin/calendar",
+        "/admin/calendar/holidays",
+        &[
+            ("day", "2031-03-05"),
+            ("name_vi", "Ngày nghỉ bù"),
+            ("name_en", "Compensatory day off"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/calendar?year=2031&done=saved")
+    );
+    let (_, html) = get(&app, &root, preview).await;
+    assert_eq!(
+        preview_of(&html),
+        "Nộp lúc 03/03/2031 09:15, 5 ngày làm việc → hạn 17:00 11/03/2031."
+    );
+    // The same day twice: refused, what was typed kept.
+    let (status, _, html) = post(
+        &app,
+        &root,
+        "/admin/calendar",
+        "/admin/calendar/holidays",
+        &[
+            ("day", "2031-03-05"),
+            ("name_vi", "Trùng ngày"),
+            ("name_en", "Twice"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Ngày này đã là ngày nghỉ lễ") && html.contains("value=\"Trùng ngày\""));
+    // Edited onto another day, then deleted.
+    let (status, _, _) = post(
+        &app,
+        &root,
+        "/admin/calendar/holidays/2031-03-05",
+        "/admin/calendar/holidays",
+        &[
+            ("original", "2031-03-05"),
+            ("day", "2031-03-06"),
+            ("name_vi", "Ngày nghỉ bù"),
+            ("name_en", "Moved day off"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        holiday_names(&app, 2031),
+        [("2031-03-06".to_string(), "Moved day off".to_string())]
+    );
+    let (status, _, _) = post(
+        &app,
+        &root,
+        "/admin/calendar?year=2031",
+        "/admin/calendar/holidays/delete",
+        &[("day", "2031-03-06")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(holiday_names(&app, 2031).is_empty());
+
+    // Office hours: a bad value is named and kept; a good one moves the closing time.
+    let (status, _, html) = post(
+        &app,
+        &root,
+        "/admin/calendar",
+        "/admin/calendar/hours",
+        &[("hours", "13:30-17:00, 07:00-11:30")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("Giờ làm việc không hợp lệ") && html.contains("13:30-17:00, 07:00-11:30")
+    );
+    let (status, _, _) = post(
+        &app,
+        &root,
+        "/admin/calendar",
+        "/admin/calendar/hours",
+        &[("hours", "08:00-12:00, 13:00-16:30")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, html) = get(&app, &root, preview).await;
+    assert_eq!(
+        preview_of(&html),
+        "Nộp lúc 03/03/2031 09:15, 5 ngày làm việc → hạn 16:30 10/03/2031."
+    );
+    let subjects: Vec<String> = audit_log::table
+        .filter(audit_log::event.eq("config_changed"))
+        .order(audit_log::id)
+        .select(audit_log::subject)
+        .load(&mut app.db())
+        .expect("audit");
+    assert_eq!(
+        subjects,
+        [
+            "holiday:2031-03-05",
+            "holiday:2031-03-06",
+            "holiday:2031-03-06",
+            "office_hours"
+        ]
+    );
+}
+
+async fn import(app: &TestApp, http: &reqwest::Client, csv: &str) -> (u16, String) {
+    let csrf = csrf_of(&get(app, http, "/admin/calendar").await.1);
+    let form = reqwest::multipart::Form::new().text("_csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+            .file_name("holidays.csv")
+            .mime_str("text/csv")
+            .expect("mime"),
+    );
+    let res = http
+        .post(format!("{}/admin/calendar/import", app.address))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post");
+    (res.status().as_u16(), res.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn a_holidays_file_is_imported_whole_or_not_at_all() {
+    let app = spawn_app().await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    let bad = "date,name_vi,name_en\n\
+               2032-01-01,Tết Dương lịch,New Year's Day\n\
+               2032-13-01,Sai,Wrong\n\
+               2032-04-30,Ngày Giải phóng\n\
+               2032-01-01,Lặp,Again\n";
+    let (status, html) = import(&app, &root, bad).await;
+    assert_eq!(status, 400);
+    for line in [
+        "Dòng 3: ngày không đúng dạng",
+        "Dòng 4: cần đúng 3 cột",
+        "Dòng 5: ngày này đã có ở dòng trước",
+    ] {
+        assert!(html.contains(line), "{line}");
+    }
+    assert!(holiday_names(&app, 2032).is_empty(), "nothing imported");
+
+    // The seed file's shape, with quoting; a day already there is renamed, others kept.
+    let good = "date,name_vi,name_en\r\n\
+                2032-01-01,Tết Dương lịch,New Year's Day\r\n\
+                2032-04-30,\"Ngày Giải phóng miền Nam, thống nhất đất nước\",Reunification Day\r\n";
+    let (status, html) = import(&app, &root, good).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Đã nhập: 2 ngày mới, 0 ngày đổi tên, 0 ngày không đổi."));
+    let renamed = "date,name_vi,name_en\n2032-01-01,Tết Dương lịch,New Year\n";
+    let (_, html) = import(&app, &root, renamed).await;
+    assert!(html.contains("Đã nhập: 0 ngày mới, 1 ngày đổi tên, 0 ngày không đổi."));
+    assert_eq!(
+        holiday_names(&app, 2032),
+        [
+            ("2032-01-01".to_string(), "New Year".to_string()),
+            ("2032-04-30".to_string(), "Reunification Day".to_string())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn only_administrators_reach_administration() {
+    let app = spawn_app().await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    let officer = create_staff(&app, "officer@ubnd.vn", Role::Officer);
+    let lead = create_staff(&app, "lead@ubnd.vn", Role::Lead);
+    let (o, l) = (client(), client());
+    enrol(&app, &o, "officer@ubnd.vn").await;
+    enrol(&app, &l, "lead@ubnd.vn").await;
+    registered_citizen(&app, "dan@example.vn", "001195012345").await;
+    let citizen = app.client.clone();
+    let anonymous = client();
+    let person = format!("/admin/people/{officer}");
+    let gets = [
+        "/admin/people",
+        "/admin/people/new",
+        person.as_str(),
+        "/admin/calendar",
+        "/admin/calendar/holidays/2026-09-02",
+    ];
+    for path in gets {
+        assert_eq!(get(&app, &anonymous, path).await.0, 303, "{path}");
+        for (who, http) in [("citizen", &citizen), ("officer", &o), ("lead", &l)] {
+            assert_eq!(get(&app, http, path).await.0, 403, "{path} as {who}");
+        }
+        assert_eq!(get(&app, &root, path).await.0, 200, "{path} as admin");
+    }
+    // Changes: refused for everyone but administrators, with a valid CSRF token of their own.
+    let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            "/admin/people/new".into(),
+            vec![
+                ("email", "x@ubnd.vn"),
+                ("full_name", "Xuân"),
+                ("role", "admin"),
+            ],
+        ),
+        (
+            format!("/admin/people/{lead}/role"),
+            vec![("role", "admin")],
+        ),
+        (
+            format!("/admin/people/{lead}/disable"),
+            vec![("action", "disable")],
+        ),
+        (format!("/admin/people/{lead}/second-factor"), vec![]),
+        (
+            format!("/admin/people/{lead}/offices"),
+            vec![("office", "00004.00.00.H01")],
+        ),
+        (
+            "/admin/calendar/holidays".into(),
+            vec![("day", "2031-01-02"), ("name_vi", "A"), ("name_en", "B")],
+        ),
+        (
+            "/admin/calendar/holidays/delete".into(),
+            vec![("day", "2026-09-02")],
+        ),
+        (
+            "/admin/calendar/hours".into(),
+            vec![("hours", "08:00-09:00")],
+        ),
+    ];
+    for (path, fields) in &posts {
+        for (who, http) in [("citizen", &citizen), ("officer", &o), ("lead", &l)] {
+            let (status, _, _) = post(&app, http, "/account", path, fields).await;
+            assert_eq!(status, 403, "{path} as {who}");
+        }
+    }
+    let role: String = users::table
+        .find(lead)
+        .select(users::role)
+        .first(&mut app.db())
+        .expect("role");
+    assert_eq!(role, "lead", "nothing changed");
+    assert_eq!(holiday_names(&app, 2031), Vec::<(String, String)>::new());
+}
