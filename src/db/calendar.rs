@@ -33,6 +33,22 @@ pub fn calendar(conn: &mut DbConnection) -> QueryResult<Calendar> {
     Ok(Calendar::new(days, office_hours(conn)?))
 }
 
+/// The calendar of one office: the holidays and its own hours when it has them.
+pub fn calendar_for(conn: &mut DbConnection, agency_id: i64) -> QueryResult<Calendar> {
+    use super::schema::agencies;
+    let own: Option<Option<String>> = agencies::table
+        .find(agency_id)
+        .select(agencies::office_hours)
+        .first(conn)
+        .optional()?;
+    let hours = match own.flatten().as_deref().and_then(OfficeHours::parse) {
+        Some(h) => h,
+        None => office_hours(conn)?,
+    };
+    let days: Vec<NaiveDate> = holidays::table.select(holidays::day).load(conn)?;
+    Ok(Calendar::new(days, hours))
+}
+
 pub fn office_hours(conn: &mut DbConnection) -> QueryResult<OfficeHours> {
     let text: Option<String> = app_state::table
         .find(OFFICE_HOURS_KEY)

@@ -488,7 +488,7 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
     )
     .map_err(|_| SubmitError::DailyLimit)?
     .to_string();
-    let cal = calendar(conn)?;
+    let cal = super::calendar::calendar_for(conn, draft.agency_id)?;
     let local_now = calendar::to_local(input.now);
     let clock_starts_at = calendar::to_utc(cal.counting_starts(local_now));
     let limit = online_time_limit(conn, draft.service_id)?;
@@ -644,7 +644,7 @@ pub fn apply_move(conn: &mut DbConnection, m: &Move) -> Result<Dossier, MoveErro
         let mut clock_starts_at = d.clock_starts_at;
         if m.action == crate::domain::lifecycle::Action::Supplement {
             // The time limit restarts when the dossier is complete (domain.md §3).
-            let cal = calendar(conn)?;
+            let cal = super::calendar::calendar_for(conn, d.agency_id)?;
             let local = calendar::to_local(m.now);
             clock_starts_at = calendar::to_utc(cal.counting_starts(local));
             if let Some(limit) = parse_time_limit(&d.time_limit) {
@@ -664,7 +664,7 @@ pub fn apply_move(conn: &mut DbConnection, m: &Move) -> Result<Dossier, MoveErro
                 .first(conn)
                 .optional()?;
             if let Some(since) = since {
-                let cal = calendar(conn)?;
+                let cal = super::calendar::calendar_for(conn, d.agency_id)?;
                 let paused = cal.working_days_between(
                     calendar::to_local(since).date(),
                     calendar::to_local(m.now).date(),

@@ -36,6 +36,7 @@ diesel::table! {
         phone -> Text,
         email -> Text,
         auto_assign -> Bool,
+        office_hours -> Nullable<Text>,
     }
 }
 

@@ -173,15 +173,30 @@ fn stages(s: &[Stage]) -> Vec<i32> {
 /// The rows of a tab with the filters, before ordering and paging.
 fn filtered<'a>(q: &QueueQuery<'a>) -> Boxed<'a> {
     let mut b: Boxed<'a> = d::table.into_boxed();
+    // A name search reads the few rows of `(agency_id, applicant_key)` in the name's range and
+    // sorts them; the tab's stage is then a filter, written `+stage` so that no planner walks
+    // the tab's whole `(agency_id, stage, due_at)` range in order instead (SQLite did, at a
+    // million dossiers: 10 ms instead of 1).
+    let by_name = matches!(q.search, Some(Search::Name(_)));
+    let one_stage = |b: Boxed<'a>, s: Stage| -> Boxed<'a> {
+        if by_name {
+            b.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("+dossiers.stage = ")
+                    .bind::<diesel::sql_types::Integer, _>(s.code()),
+            )
+        } else {
+            b.filter(d::stage.eq(s.code()))
+        }
+    };
     b = match q.tab {
         Tab::Mine => b
             .filter(d::assigned_to.eq(q.me))
             .filter(d::stage.ne(Stage::Finished.code())),
-        Tab::New => b.filter(d::stage.eq(Stage::New.code())),
-        Tab::InProgress => b.filter(d::stage.eq(Stage::InProgress.code())),
-        Tab::Waiting => b.filter(d::stage.eq(Stage::Waiting.code())),
-        Tab::Withdrawal => b.filter(d::stage.eq(Stage::Withdrawal.code())),
-        Tab::Finished => b.filter(d::stage.eq(Stage::Finished.code())),
+        Tab::New => one_stage(b, Stage::New),
+        Tab::InProgress => one_stage(b, Stage::InProgress),
+        Tab::Waiting => one_stage(b, Stage::Waiting),
+        Tab::Withdrawal => one_stage(b, Stage::Withdrawal),
+        Tab::Finished => one_stage(b, Stage::Finished),
         Tab::DueSoon => b
             .filter(d::stage.eq_any(stages(&Stage::CLOCK_RUNS)))
             .filter(d::due_at.ge(q.clock.now))

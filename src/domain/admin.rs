@@ -15,6 +15,16 @@ pub enum Refusal {
     NotStaff,
     /// A holiday exists on that day already.
     DayTaken,
+    /// A rule's kind of office does not receive dossiers of its level.
+    RuleLevelMismatch,
+    RuleUnknownMinistry,
+    RuleUnknownField,
+    RuleUnknownService,
+    /// A rule to a department must say which department.
+    RuleDepartmentRequired,
+    RuleDepartmentOnlyForDepartments,
+    /// Another rule has the same conditions.
+    RuleDuplicate,
 }
 
 impl Refusal {
@@ -27,6 +37,13 @@ impl Refusal {
             Refusal::OwnAccount => "people_own_account",
             Refusal::NotStaff => "people_not_staff",
             Refusal::DayTaken => "holiday_day_taken",
+            Refusal::RuleLevelMismatch => "routing_level_mismatch",
+            Refusal::RuleUnknownMinistry => "routing_unknown_ministry",
+            Refusal::RuleUnknownField => "routing_unknown_field",
+            Refusal::RuleUnknownService => "routing_unknown_service",
+            Refusal::RuleDepartmentRequired => "routing_department_required",
+            Refusal::RuleDepartmentOnlyForDepartments => "routing_department_only",
+            Refusal::RuleDuplicate => "routing_duplicate",
         }
     }
 }

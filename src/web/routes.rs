@@ -166,6 +166,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         )
         .service(resource("/admin/people/{id}/disable").route(post().to(admin::disable)))
         .service(resource("/admin/people/{id}/second-factor").route(post().to(admin::reset_2fa)))
+        .service(
+            resource("/admin/routing")
+                .route(get().to(admin::routing))
+                .route(post().to(admin::save_rule)),
+        )
+        .service(resource("/admin/routing/delete").route(post().to(admin::delete_rule)))
+        .service(resource("/admin/routing/gaps").route(get().to(admin::routing_gaps)))
+        .service(resource("/admin/routing/{id}").route(get().to(admin::rule_form)))
+        .service(resource("/admin/offices").route(get().to(admin::offices)))
+        .service(
+            resource("/admin/offices/{office_id}")
+                .route(get().to(admin::office))
+                .route(post().to(admin::save_office)),
+        )
         .service(resource("/admin/calendar").route(get().to(admin::calendar)))
         .service(resource("/admin/calendar/holidays").route(post().to(admin::save_holiday)))
         .service(

@@ -672,6 +672,11 @@ async fn only_administrators_reach_administration() {
         person.as_str(),
         "/admin/calendar",
         "/admin/calendar/holidays/2026-09-02",
+        "/admin/routing",
+        "/admin/routing/gaps",
+        "/admin/routing/1",
+        "/admin/offices",
+        "/admin/offices/00004.00.00.H01",
     ];
     for path in gets {
         assert_eq!(get(&app, &anonymous, path).await.0, 303, "{path}");
@@ -729,4 +734,249 @@ async fn only_administrators_reach_administration() {
         .expect("role");
     assert_eq!(role, "lead", "nothing changed");
     assert_eq!(holiday_names(&app, 2031), Vec::<(String, String)>::new());
+}
+
+fn trial_offices(html: &str) -> Vec<String> {
+    html.split("<li class=\"trial-row\">")
+        .skip(1)
+        .map(|row| {
+            let office = row
+                .split("class=\"trial-office\">")
+                .nth(1)
+                .and_then(|s| s.split("</span>").next())
+                .unwrap_or("");
+            let rule = row
+                .split("/admin/routing/")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap_or("-");
+            format!("{office} #{rule}")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn routing_rules_are_tried_edited_and_reported() {
+    use portal::db::schema::routing_rules;
+    let app = spawn_app().await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    let commune_default: i64 = routing_rules::table
+        .filter(routing_rules::level.eq("commune"))
+        .filter(routing_rules::ministry_id.is_null())
+        .filter(routing_rules::field_id.is_null())
+        .filter(routing_rules::service_code.is_null())
+        .select(routing_rules::id)
+        .first(&mut app.db())
+        .expect("the seeded commune rule");
+    let tryit = "/admin/routing?try_service=1.001193&try_ward=00004";
+    let (status, html) = get(&app, &root, tryit).await;
+    assert_eq!(status, 200);
+    let before = trial_offices(&html);
+    assert_eq!(before.len(), 1, "{html}");
+    assert!(
+        before[0].contains("(00004.00.00.H01)")
+            && before[0].ends_with(&format!("#{commune_default}")),
+        "birth registration in ward 00004 goes to its committee by the commune rule: {before:?}"
+    );
+    let (status, html) = get(&app, &root, "/admin/routing?try_service=9.999999").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Không có thủ tục đang áp dụng với mã 9.999999"));
+
+    // Refusals name the problem and keep the form.
+    let rule = |level: &'static str, target: &'static str, department: &'static str| {
+        vec![
+            ("level", level),
+            ("service", "1.001193"),
+            ("target", target),
+            ("department", department),
+            ("note", "Công an xã nhận thử"),
+        ]
+    };
+    for (fields, message) in [
+        (
+            rule("commune", "department", "tu-phap"),
+            "Loại cơ quan này không nhận hồ sơ của cấp đã chọn",
+        ),
+        (
+            rule("province", "department", "khong-co"),
+            "Không có cơ quan nào với mã này",
+        ),
+        (
+            rule("province", "department", ""),
+            "Quy tắc gửi đến sở phải chọn sở nào",
+        ),
+        (
+            rule("commune", "ward_police", "tu-phap"),
+            "Chỉ chọn sở khi cơ quan nhận là sở",
+        ),
+    ] {
+        let (status, _, html) =
+            post(&app, &root, "/admin/routing", "/admin/routing", &fields).await;
+        assert_eq!(status, 400, "{message}");
+        assert!(html.contains(message), "{message}");
+        assert!(
+            html.contains("value=\"Công an xã nhận thử\""),
+            "the note is kept"
+        );
+    }
+
+    // One service's own rule beats the commune default; the same conditions twice are refused.
+    let fields = rule("commune", "ward_police", "");
+    let (status, location, _) =
+        post(&app, &root, "/admin/routing", "/admin/routing", &fields).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/routing?done=saved")
+    );
+    let new_id: i64 = routing_rules::table
+        .filter(routing_rules::service_code.eq("1.001193"))
+        .select(routing_rules::id)
+        .first(&mut app.db())
+        .expect("the new rule");
+    let after = trial_offices(&get(&app, &root, tryit).await.1);
+    assert!(
+        after[0].contains("(00004.01.00.H01)") && after[0].ends_with(&format!("#{new_id}")),
+        "now the ward police, by the new rule: {after:?}"
+    );
+    let (status, _, html) = post(&app, &root, "/admin/routing", "/admin/routing", &fields).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Đã có quy tắc với đúng các điều kiện này"));
+    // Edited back to the committee, then deleted: the default decides again.
+    let id = new_id.to_string();
+    let mut edit = rule("commune", "ward_committee", "");
+    edit.push(("id", &id));
+    let (status, _, _) = post(
+        &app,
+        &root,
+        &format!("/admin/routing/{new_id}"),
+        "/admin/routing",
+        &edit,
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (status, _, _) = post(
+        &app,
+        &root,
+        "/admin/routing",
+        "/admin/routing/delete",
+        &[("id", &id)],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(trial_offices(&get(&app, &root, tryit).await.1), before);
+    let details: Vec<String> = audit_log::table
+        .filter(audit_log::subject.eq(format!("routing_rule:{new_id}")))
+        .order(audit_log::id)
+        .select(audit_log::detail)
+        .load(&mut app.db())
+        .expect("audit");
+    assert_eq!(details.len(), 3, "added, edited, deleted: {details:?}");
+    assert!(
+        details[1].contains("→ ward_police")
+            && details[1]
+                .ends_with("→ commune m=* f=* s=1.001193 → ward_committee (Công an xã nhận thử)")
+    );
+
+    // The gap report: without the commune default, birth registration has no route.
+    let total = |html: &str| -> usize {
+        html.split("id=\"gaps-total\">")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("a total")
+    };
+    let (status, html) = get(&app, &root, "/admin/routing/gaps").await;
+    assert_eq!(status, 200);
+    let gaps_before = total(&html);
+    let (status, _, _) = post(
+        &app,
+        &root,
+        "/admin/routing",
+        "/admin/routing/delete",
+        &[("id", &commune_default.to_string())],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, html) = get(&app, &root, "/admin/routing/gaps").await;
+    let gaps_after = total(&html);
+    assert!(
+        gaps_after > gaps_before + 100,
+        "every commune procedure is a gap now"
+    );
+    assert_eq!(
+        html.matches("class=\"gap-row\"").count(),
+        gaps_after.min(300),
+        "the first 300 are listed"
+    );
+    let (_, html) = get(&app, &root, tryit).await;
+    assert!(html.contains("không có quy tắc nào"));
+}
+
+#[tokio::test]
+async fn an_office_keeps_its_own_hours_and_contact_and_new_dossiers_are_due_by_them() {
+    use portal::db::schema::dossiers;
+    let app = spawn_app().await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    let (status, html) = get(&app, &root, "/admin/offices").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("class=\"office-row\""), "the top of the tree");
+    let (_, html) = get(&app, &root, "/admin/offices?q=00004.00.00").await;
+    assert!(html.contains("href=\"/admin/offices/00004.00.00.H01\""));
+    let page = "/admin/offices/00004.00.00.H01";
+    let (status, html) = get(&app, &root, page).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("00004.00.00.H01") && html.contains("Cơ quan cấp trên"));
+    assert_eq!(
+        get(&app, &root, "/admin/offices/999.99.99.X99").await.0,
+        404
+    );
+
+    // Every problem named, what was typed kept, nothing saved.
+    let bad = [
+        ("address", "Số 1 Hàng Trống"),
+        ("phone", "gọi tôi"),
+        ("email", "ubnd@"),
+        ("office_hours", "16:00-07:00"),
+    ];
+    let (status, _, html) = post(&app, &root, page, page, &bad).await;
+    assert_eq!(status, 400);
+    for msg in [
+        "Nhập số điện thoại từ 8 đến 15 chữ số",
+        "Nhập địa chỉ email đúng dạng",
+        "Giờ làm việc không hợp lệ",
+    ] {
+        assert!(html.contains(msg), "{msg}");
+    }
+    assert!(html.contains("value=\"Số 1 Hàng Trống\"") && html.contains("value=\"16:00-07:00\""));
+
+    let good = [
+        ("address", "Số 1 Hàng Trống"),
+        ("phone", "024 3825 3536"),
+        ("email", "ubnd@hanoi.gov.vn"),
+        ("office_hours", "07:00-11:30,13:30-16:00"),
+        ("auto_assign", "on"),
+    ];
+    let (status, location, _) = post(&app, &root, page, page, &good).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/offices/00004.00.00.H01?done=saved")
+    );
+    let (_, html) = get(&app, &root, &location).await;
+    assert!(
+        html.contains("Đã lưu thiết lập") && html.contains("value=\"07:00-11:30, 13:30-16:00\"")
+    );
+    assert_eq!(
+        audit_events(&app, "office:00004.00.00.H01"),
+        ["config_changed"]
+    );
+
+    // A dossier filed with this office is due at its own closing time.
+    let code = crate::workspace::filed(&app).await;
+    let due: Option<chrono::NaiveDateTime> = dossiers::table
+        .filter(dossiers::code.eq(&code))
+        .select(dossiers::due_at)
+        .first(&mut app.db())
+        .expect("dossier");
+    let local = portal::domain::calendar::to_local(due.expect("a due date"));
+    assert_eq!(local.format("%H:%M").to_string(), "16:00");
 }

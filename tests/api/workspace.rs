@@ -71,7 +71,7 @@ fn status_of(app: &TestApp, code: &str) -> (Status, i32) {
 }
 
 /// Files a birth registration as the app's citizen; its code.
-async fn filed(app: &TestApp) -> String {
+pub(crate) async fn filed(app: &TestApp) -> String {
     registered_citizen(app, "dan@example.vn", "001195012345").await;
     let draft = start_draft(app, "1.001193", "commune", "01", "00004").await;
     complete_birth_draft(app, &draft).await;

@@ -2,6 +2,9 @@
 -- tokens stop working) and every administrative change leaves an audit entry.
 ALTER TABLE users ADD COLUMN disabled_at TIMESTAMP;
 
+-- An office may keep its own hours (`07:00-11:30, 13:30-17:00`); NULL: the portal's default.
+ALTER TABLE agencies ADD COLUMN office_hours TEXT;
+
 CREATE TABLE audit_log_new (
     id INTEGER PRIMARY KEY NOT NULL,
     at TIMESTAMP NOT NULL,

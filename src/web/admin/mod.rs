@@ -4,14 +4,18 @@
 //! an audit entry.
 
 mod calendar;
+mod offices;
 mod people;
+mod routing;
 
 pub use calendar::{
     calendar, delete_holiday, holiday_form, import_holidays, save_holiday, set_hours,
 };
+pub use offices::{office, offices, save_office};
 pub use people::{
     disable, invite, invite_form, membership, people, person, remove_membership, reset_2fa, role,
 };
+pub use routing::{delete_rule, gaps as routing_gaps, routing, rule_form, save_rule};
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
