@@ -56,6 +56,7 @@ pub fn load_summaries(conn: &mut DbConnection) -> QueryResult<Vec<ServiceSummary
         .inner_join(fields::table)
         .inner_join(agencies::table.on(agencies::id.eq(services::ministry_id)))
         .filter(services::active.eq(true))
+        .filter(services::published.eq(true))
         .order(services::code.asc())
         .select((
             services::id,
@@ -193,6 +194,7 @@ pub fn load_detail(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Se
         .inner_join(agencies::table.on(agencies::id.eq(services::ministry_id)))
         .filter(services::code.eq(code))
         .filter(services::active.eq(true))
+        .filter(services::published.eq(true))
         .select((
             (
                 services::id,

@@ -504,6 +504,8 @@ pub fn routable_service(
     let Some((id, code, name, field_id, ministry_id, online_level)) = services::table
         .filter(services::code.eq(code))
         .filter(services::active.eq(true))
+        // An unpublished service takes no new applications.
+        .filter(services::published.eq(true))
         .select((
             services::id,
             services::code,

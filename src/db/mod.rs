@@ -26,6 +26,7 @@ pub mod routing;
 pub mod schema;
 pub mod second_factor;
 pub mod seed;
+pub mod service_admin;
 pub mod sessions;
 pub mod types;
 pub mod users;

@@ -81,6 +81,7 @@ diesel::table! {
         version -> Integer,
         seed_hash -> Text,
         updated_at -> Timestamp,
+        published -> Bool,
     }
 }
 

@@ -52,9 +52,110 @@ pub fn derive_level(channels: &[Channel]) -> i32 {
     }
 }
 
+/// What a service really offers, for checking the level an administrator asks for.
+#[derive(Debug, Clone, Default)]
+pub struct LevelFacts {
+    /// A form is published for the service (the generated one does not count).
+    pub published_form: bool,
+    /// Implementing levels (commune, province, ministry) no routing rule routes.
+    pub unrouted_levels: Vec<String>,
+    /// The fee of the online channel: None when unknown or there is no online channel.
+    pub online_fee: Option<i64>,
+    /// The payment gateway is configured.
+    pub online_payment: bool,
+    /// Results are issued as sealed electronic documents.
+    pub electronic_results: bool,
+}
+
+/// Why a service cannot have a level; each is a message key with its own words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum LevelProblem {
+    NoPublishedForm,
+    Unrouted(String),
+    FeeUnknown,
+    NoOnlinePayment,
+    NoElectronicResults,
+}
+
+impl LevelProblem {
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            LevelProblem::NoPublishedForm => "level_no_form",
+            LevelProblem::Unrouted(_) => "level_unrouted",
+            LevelProblem::FeeUnknown => "level_fee_unknown",
+            LevelProblem::NoOnlinePayment => "level_no_payment",
+            LevelProblem::NoElectronicResults => "level_no_e_result",
+        }
+    }
+}
+
+/// Everything that keeps `level` from being true of the service (empty: allowed). Level 3
+/// needs a published form and a route at every level the service is implemented at; level 4
+/// also a known fee (0 counts), online payment when the fee is not 0, and electronic results.
+pub fn check_level(level: i32, f: &LevelFacts) -> Vec<LevelProblem> {
+    let mut out = Vec::new();
+    if level >= 3 {
+        if !f.published_form {
+            out.push(LevelProblem::NoPublishedForm);
+        }
+        out.extend(
+            f.unrouted_levels
+                .iter()
+                .cloned()
+                .map(LevelProblem::Unrouted),
+        );
+    }
+    if level >= 4 {
+        match f.online_fee {
+            None => out.push(LevelProblem::FeeUnknown),
+            Some(fee) if fee > 0 && !f.online_payment => out.push(LevelProblem::NoOnlinePayment),
+            Some(_) => {}
+        }
+        if !f.electronic_results {
+            out.push(LevelProblem::NoElectronicResults);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_level_is_refused_with_every_reason() {
+        let ready = LevelFacts {
+            published_form: true,
+            unrouted_levels: vec![],
+            online_fee: Some(0),
+            online_payment: false,
+            electronic_results: true,
+        };
+        assert!(
+            check_level(4, &ready).is_empty(),
+            "a free service needs no payment"
+        );
+        assert!(check_level(2, &LevelFacts::default()).is_empty());
+        let paid = LevelFacts {
+            online_fee: Some(8_000),
+            ..ready.clone()
+        };
+        assert_eq!(check_level(4, &paid), vec![LevelProblem::NoOnlinePayment]);
+        assert!(check_level(3, &paid).is_empty());
+        let bare = LevelFacts {
+            unrouted_levels: vec!["province".into()],
+            ..LevelFacts::default()
+        };
+        assert_eq!(
+            check_level(4, &bare),
+            vec![
+                LevelProblem::NoPublishedForm,
+                LevelProblem::Unrouted("province".into()),
+                LevelProblem::FeeUnknown,
+                LevelProblem::NoElectronicResults
+            ]
+        );
+    }
 
     fn ch(channel: &str, fee: Option<i64>) -> Channel {
         Channel {

@@ -180,6 +180,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
                 .route(get().to(admin::office))
                 .route(post().to(admin::save_office)),
         )
+        .service(resource("/admin/services").route(get().to(admin::services)))
+        .service(resource("/admin/services/{code}").route(get().to(admin::service)))
+        .service(resource("/admin/services/{code}/level").route(post().to(admin::set_level)))
+        .service(
+            resource("/admin/services/{code}/publish").route(post().to(admin::publish_service)),
+        )
         .service(resource("/admin/calendar").route(get().to(admin::calendar)))
         .service(resource("/admin/calendar/holidays").route(post().to(admin::save_holiday)))
         .service(

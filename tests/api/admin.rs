@@ -677,6 +677,8 @@ async fn only_administrators_reach_administration() {
         "/admin/routing/1",
         "/admin/offices",
         "/admin/offices/00004.00.00.H01",
+        "/admin/services",
+        "/admin/services/1.001193",
     ];
     for path in gets {
         assert_eq!(get(&app, &anonymous, path).await.0, 303, "{path}");
@@ -979,4 +981,117 @@ async fn an_office_keeps_its_own_hours_and_contact_and_new_dossiers_are_due_by_t
         .expect("dossier");
     let local = portal::domain::calendar::to_local(due.expect("a due date"));
     assert_eq!(local.format("%H:%M").to_string(), "16:00");
+}
+
+#[tokio::test]
+async fn online_levels_are_checked_and_an_unpublished_service_leaves_the_catalogue() {
+    use portal::db::schema::{forms, services};
+    let app = spawn_app().await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    // A service in force without a published form cannot be level 3, whatever it was seeded at.
+    let with_form: Vec<String> = forms::table
+        .filter(forms::published.eq(true))
+        .select(forms::service_code)
+        .load(&mut app.db())
+        .expect("forms");
+    let (bare, seeded_level): (String, i32) = services::table
+        .filter(services::active.eq(true))
+        .filter(services::code.ne_all(&with_form))
+        .order(services::code)
+        .select((services::code, services::online_level))
+        .first(&mut app.db())
+        .expect("a service without a form");
+    let page = format!("/admin/services/{bare}");
+    let (status, html) = get(&app, &root, &page).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("chưa có biểu mẫu điện tử được công bố"),
+        "the checks are shown"
+    );
+    let (status, _, html) = post(
+        &app,
+        &root,
+        &page,
+        &format!("{page}/level"),
+        &[("level", "3")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Không đặt được mức độ 3"));
+    assert!(html.contains("chưa có biểu mẫu điện tử được công bố"));
+    let level: i32 = services::table
+        .filter(services::code.eq(&bare))
+        .select(services::online_level)
+        .first(&mut app.db())
+        .expect("level");
+    assert_eq!(level, seeded_level, "nothing changed");
+    // Lowering is always allowed; it is audited and shown on the public page at once.
+    let (status, location, _) = post(
+        &app,
+        &root,
+        &page,
+        &format!("{page}/level"),
+        &[("level", "2")],
+    )
+    .await;
+    assert_eq!((status, location), (303, format!("{page}?done=level")));
+    let (_, html) = get(&app, &root, &page).await;
+    assert!(
+        html.contains(&format!("online_level: {seeded_level} → 2")),
+        "the history"
+    );
+
+    // Birth registration has its official form, a route and a known fee: level 4 is allowed.
+    let birth = "/admin/services/1.001193";
+    let (_, html) = get(&app, &root, birth).await;
+    assert!(!html.contains("chưa có biểu mẫu"), "{html}");
+    let (status, _, _) = post(
+        &app,
+        &root,
+        birth,
+        &format!("{birth}/level"),
+        &[("level", "4")],
+    )
+    .await;
+    assert_eq!(status, 303);
+
+    // Unpublished: gone from the public page, search, API and applying, at once; back after.
+    let anonymous = client();
+    assert_eq!(get(&app, &anonymous, "/services/1.001193").await.0, 200);
+    let (status, _, _) = post(
+        &app,
+        &root,
+        birth,
+        &format!("{birth}/publish"),
+        &[("action", "unpublish")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(get(&app, &anonymous, "/services/1.001193").await.0, 404);
+    let (_, json) = get(&app, &anonymous, "/api/v1/services?q=1.001193").await;
+    assert!(!json.contains("\"1.001193\""), "not in the API: {json}");
+    registered_citizen(&app, "dan@example.vn", "001195012345").await;
+    let status = app.get("/apply/1.001193").await.status().as_u16();
+    assert_eq!(status, 404, "no new applications");
+    let (status, _, _) = post(
+        &app,
+        &root,
+        birth,
+        &format!("{birth}/publish"),
+        &[("action", "publish")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(get(&app, &anonymous, "/services/1.001193").await.0, 200);
+    let details: Vec<String> = audit_log::table
+        .filter(audit_log::subject.eq("service:1.001193"))
+        .filter(audit_log::detail.like("published:%"))
+        .order(audit_log::id)
+        .select(audit_log::detail)
+        .load(&mut app.db())
+        .expect("audit");
+    assert_eq!(
+        details,
+        ["published: true → false", "published: false → true"]
+    );
 }

@@ -5,6 +5,11 @@ ALTER TABLE users ADD COLUMN disabled_at TIMESTAMP;
 -- An office may keep its own hours (`07:00-11:30, 13:30-17:00`); NULL: the portal's default.
 ALTER TABLE agencies ADD COLUMN office_hours TEXT;
 
+-- An administrator publishes or unpublishes a service: unpublished, it leaves the catalogue,
+-- search and API and takes no new applications; its dossiers go on. Kept across catalogue
+-- imports like the online level set by hand.
+ALTER TABLE services ADD COLUMN published BOOLEAN NOT NULL DEFAULT TRUE;
+
 CREATE TABLE audit_log_new (
     id INTEGER PRIMARY KEY NOT NULL,
     at TIMESTAMP NOT NULL,

@@ -7,6 +7,7 @@ mod calendar;
 mod offices;
 mod people;
 mod routing;
+mod services;
 
 pub use calendar::{
     calendar, delete_holiday, holiday_form, import_holidays, save_holiday, set_hours,
@@ -16,6 +17,7 @@ pub use people::{
     disable, invite, invite_form, membership, people, person, remove_membership, reset_2fa, role,
 };
 pub use routing::{delete_rule, gaps as routing_gaps, routing, rule_form, save_rule};
+pub use services::{publish as publish_service, service, services, set_level};
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};

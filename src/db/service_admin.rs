@@ -1,0 +1,205 @@
+//! Administrators' services: find any service (published or not), read what it really offers
+//! against the online levels, set its level (refused with the reasons when the service does
+//! not offer what the level promises) and publish or unpublish it. Each change is one
+//! transaction with an audit entry, moves the service's version and the catalogue's, so every
+//! instance drops its cached pages.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::accounts::Origin;
+use super::audit::{self, AuditRow, Entry};
+use super::schema::{audit_log, forms, service_channels, service_implementing_levels, services};
+use super::{DbConnection, directory, transaction};
+use crate::domain::admin::{Outcome, Refusal};
+use crate::domain::audit::AuditEvent;
+use crate::domain::level::{LevelFacts, LevelProblem, check_level, is_valid_level};
+use crate::domain::routing::{Level, ServiceKey, decide};
+
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[diesel(table_name = services)]
+pub struct ServiceRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub field_id: i64,
+    pub ministry_id: i64,
+    pub online_level: i32,
+    pub online_level_source: String,
+    pub active: bool,
+    pub published: bool,
+    pub version: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Services whose code or name contains `text`, by code.
+pub fn search(conn: &mut DbConnection, text: &str, limit: i64) -> QueryResult<Vec<ServiceRow>> {
+    let text = text.trim();
+    let mut q = services::table.into_boxed();
+    if !text.is_empty() {
+        let pattern = audit::contains_pattern(text);
+        q = q.filter(
+            services::code
+                .like(pattern.clone())
+                .escape('\\')
+                .or(services::name.like(pattern).escape('\\')),
+        );
+    }
+    q.order(services::code)
+        .limit(limit)
+        .select(ServiceRow::as_select())
+        .load(conn)
+}
+
+pub fn by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<ServiceRow>> {
+    services::table
+        .filter(services::code.eq(code))
+        .select(ServiceRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// What the service offers, for the level checks. `online_payment` and `electronic_results`
+/// are the portal's (the gateway configured; results sealed by every office's key).
+pub fn facts(
+    conn: &mut DbConnection,
+    s: &ServiceRow,
+    online_payment: bool,
+) -> QueryResult<LevelFacts> {
+    let published_form: i64 = forms::table
+        .filter(forms::service_code.eq(&s.code))
+        .filter(forms::published.eq(true))
+        .count()
+        .get_result(conn)?;
+    let rules = directory::rules(conn)?;
+    let key = ServiceKey {
+        code: &s.code,
+        field_id: s.field_id,
+        ministry_id: s.ministry_id,
+    };
+    let levels: HashSet<String> = service_implementing_levels::table
+        .filter(service_implementing_levels::service_id.eq(s.id))
+        .select(service_implementing_levels::level)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let mut unrouted: Vec<String> = levels
+        .into_iter()
+        .filter(|l| Level::parse(l).is_some_and(|lvl| decide(&rules, &key, lvl).is_none()))
+        .collect();
+    unrouted.sort();
+    let fees: Vec<Option<i64>> = service_channels::table
+        .filter(service_channels::service_id.eq(s.id))
+        .filter(service_channels::channel.eq("online"))
+        .order(service_channels::position)
+        .select(service_channels::fee_vnd)
+        .load(conn)?;
+    // The online channel's fee is known when every online channel states it; the highest
+    // decides whether payment is needed.
+    let online_fee = if fees.is_empty() || fees.iter().any(Option::is_none) {
+        None
+    } else {
+        fees.into_iter().flatten().max()
+    };
+    Ok(LevelFacts {
+        published_form: published_form > 0,
+        unrouted_levels: unrouted,
+        online_fee,
+        online_payment,
+        electronic_results: true,
+    })
+}
+
+/// The audit entries of a service's changes, newest first.
+pub fn history(conn: &mut DbConnection, code: &str, limit: i64) -> QueryResult<Vec<AuditRow>> {
+    audit_log::table
+        .filter(audit_log::subject.eq(subject(code)))
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)
+}
+
+fn subject(code: &str) -> String {
+    format!("service:{code}")
+}
+
+fn record(
+    conn: &mut DbConnection,
+    admin_id: i64,
+    code: &str,
+    detail: &str,
+    o: &Origin,
+) -> QueryResult<()> {
+    let subject = subject(code);
+    let e = Entry::new(
+        Some(admin_id),
+        AuditEvent::ConfigChanged,
+        &subject,
+        &o.ip,
+        o.now,
+    );
+    audit::record(conn, &e.detail(detail))
+}
+
+/// Sets the online level when the service offers what it promises; otherwise every reason.
+pub fn set_level(
+    conn: &mut DbConnection,
+    admin_id: i64,
+    code: &str,
+    level: i32,
+    online_payment: bool,
+    o: &Origin,
+) -> QueryResult<Outcome<Result<(), Vec<LevelProblem>>>> {
+    if !is_valid_level(level) {
+        return Ok(Ok(Err(Vec::new())));
+    }
+    transaction(conn, |conn| {
+        let Some(s) = by_code(conn, code)? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let problems = check_level(level, &facts(conn, &s, online_payment)?);
+        if !problems.is_empty() {
+            return Ok(Ok(Err(problems)));
+        }
+        if s.online_level == level {
+            return Ok(Ok(Ok(())));
+        }
+        super::catalogue::set_online_level(conn, code, level)?;
+        let detail = format!("online_level: {} → {level}", s.online_level);
+        record(conn, admin_id, code, &detail, o)?;
+        Ok(Ok(Ok(())))
+    })
+}
+
+/// Publishes or unpublishes the service.
+pub fn set_published(
+    conn: &mut DbConnection,
+    admin_id: i64,
+    code: &str,
+    published: bool,
+    o: &Origin,
+) -> QueryResult<Outcome<()>> {
+    transaction(conn, |conn| {
+        let Some(s) = by_code(conn, code)? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if s.published == published {
+            return Ok(Ok(()));
+        }
+        diesel::update(services::table.find(s.id))
+            .set((
+                services::published.eq(published),
+                services::version.eq(services::version + 1),
+                services::updated_at.eq(o.now),
+            ))
+            .execute(conn)?;
+        super::catalogue::bump_catalogue_version(conn)?;
+        let detail = format!("published: {} → {published}", s.published);
+        record(conn, admin_id, code, &detail, o)?;
+        Ok(Ok(()))
+    })
+}
