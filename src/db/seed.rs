@@ -218,9 +218,10 @@ pub(crate) fn put_state(
 fn seed_all(conn: &mut DbConnection, input: &SeedInput) -> Result<SeedReport> {
     seed_units(conn, input).context("seeding the administrative units")?;
     seed_holidays_and_synonyms(conn, input).context("seeding holidays and synonyms")?;
-    let lookups =
-        seed_lookups(conn, input).context("seeding fields, ministries and target groups")?;
-    let report = seed_services(conn, input, &lookups).context("seeding the services")?;
+    let lookups = seed_lookups(conn, &input.procedures, input.now)
+        .context("seeding fields, ministries and target groups")?;
+    let report = seed_services(conn, &input.procedures, input.now, &lookups)
+        .context("seeding the services")?;
     super::directory::seed_directory(
         conn,
         &input.directory,
@@ -412,9 +413,11 @@ fn group_ids(conn: &mut DbConnection) -> QueryResult<HashMap<String, i64>> {
 }
 
 /// Fields, ministries, target groups: lookup tables keyed by name; missing names are added.
-fn seed_lookups(conn: &mut DbConnection, input: &SeedInput) -> QueryResult<Lookups> {
-    let procs = &input.procedures;
-
+fn seed_lookups(
+    conn: &mut DbConnection,
+    procs: &[Procedure],
+    now: NaiveDateTime,
+) -> QueryResult<Lookups> {
     let known = field_ids(conn)?;
     let mut slugs: HashSet<String> = fields::table
         .select(fields::slug)
@@ -453,7 +456,7 @@ fn seed_lookups(conn: &mut DbConnection, input: &SeedInput) -> QueryResult<Looku
             tier: "ministry",
             province_code: None,
             ward_code: None,
-            created_at: input.now,
+            created_at: now,
         })
         .collect();
     insert_rows!(conn, agencies::table, &fresh)?;
@@ -487,10 +490,10 @@ type ExistingService = (i64, String, String, i32, i32);
 /// then their child rows.
 fn seed_services(
     conn: &mut DbConnection,
-    input: &SeedInput,
+    procedures: &[Procedure],
+    now: NaiveDateTime,
     lookups: &Lookups,
 ) -> Result<SeedReport> {
-    let now = input.now;
     let existing: HashMap<String, ExistingService> = services::table
         .select((
             services::code,
@@ -509,7 +512,7 @@ fn seed_services(
     let mut new_rows = Vec::new();
     let mut rewrite: Vec<(i64, &Procedure)> = Vec::new();
     let mut inserted: Vec<&Procedure> = Vec::new();
-    for p in &input.procedures {
+    for p in procedures {
         let hash = content_hash(p)?;
         let field_id = *lookups.fields.get(&p.field).context("field id")?;
         let ministry_id = *lookups.ministries.get(&p.ministry).context("ministry id")?;
@@ -707,4 +710,177 @@ pub fn run(conn: &mut DbConnection, data_dir: &Path) -> Result<SeedReport> {
         super::transaction(conn, |conn| seed_all(conn, &input)).context("seeding the database")?;
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
+}
+
+/// What importing a catalogue file would do (the dry run) or did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ImportPlan {
+    /// (code, name) of services the file adds.
+    pub new: Vec<(String, String)>,
+    /// (code, name, the fields that change) of services the file changes.
+    pub changed: Vec<(String, String, Vec<&'static str>)>,
+    /// (code, name) of services in force that the file no longer has: they are withdrawn.
+    pub withdrawn: Vec<(String, String)>,
+    pub unchanged: usize,
+}
+
+type StoredService = (
+    i64,
+    String,
+    String,
+    (String, String, String, String, String, String),
+    (String, String, String, String, String, String),
+    bool,
+);
+
+/// The dry run: compares the file with the services stored, field by field (the record's lists
+/// — channels, documents, legal basis, levels, target groups — are compared through the
+/// record's fingerprint and reported as one part).
+pub fn plan_import(conn: &mut DbConnection, procedures: &[Procedure]) -> Result<ImportPlan> {
+    let fields_by_id: HashMap<i64, String> = field_ids(conn)?
+        .into_iter()
+        .map(|(name, id)| (id, name))
+        .collect();
+    let ministries_by_id: HashMap<i64, String> = ministry_ids(conn)?
+        .into_iter()
+        .map(|(name, id)| (id, name))
+        .collect();
+    let stored: Vec<(String, StoredService, i64, i64)> = services::table
+        .select((
+            services::code,
+            (
+                services::id,
+                services::seed_hash,
+                services::name,
+                (
+                    services::procedure_type,
+                    services::decision_number,
+                    services::implementing_agency,
+                    services::competent_agency,
+                    services::documents_text,
+                    services::steps,
+                ),
+                (
+                    services::requirements,
+                    services::result_code,
+                    services::result,
+                    services::related_procedures,
+                    services::source_url,
+                    services::code,
+                ),
+                services::active,
+            ),
+            services::field_id,
+            services::ministry_id,
+        ))
+        .load(conn)?;
+    let stored: HashMap<String, (StoredService, i64, i64)> = stored
+        .into_iter()
+        .map(|(code, s, f, m)| (code, (s, f, m)))
+        .collect();
+    let mut plan = ImportPlan::default();
+    let mut in_file: HashSet<&str> = HashSet::new();
+    for p in procedures {
+        in_file.insert(p.code.as_str());
+        let Some(((_, hash, name, a, b, active), field_id, ministry_id)) = stored.get(&p.code)
+        else {
+            plan.new.push((p.code.clone(), p.name.clone()));
+            continue;
+        };
+        let record_changed = *hash != content_hash(p)?;
+        if !record_changed && *active {
+            plan.unchanged += 1;
+            continue;
+        }
+        let mut changed: Vec<&'static str> = Vec::new();
+        let mut check = |label: &'static str, old: &str, new: &str| {
+            if old != new {
+                changed.push(label);
+            }
+        };
+        check("name", name, &p.name);
+        check(
+            "field",
+            fields_by_id.get(field_id).map(String::as_str).unwrap_or(""),
+            &p.field,
+        );
+        check(
+            "ministry",
+            ministries_by_id
+                .get(ministry_id)
+                .map(String::as_str)
+                .unwrap_or(""),
+            &p.ministry,
+        );
+        check("procedure_type", &a.0, &p.procedure_type);
+        check("decision_number", &a.1, &p.decision_number);
+        check("implementing_agency", &a.2, &p.implementing_agency);
+        check("competent_agency", &a.3, &p.competent_agency);
+        check("documents_text", &a.4, &p.documents_text);
+        check("steps", &a.5, &p.steps);
+        check("requirements", &b.0, &p.requirements);
+        check("result_code", &b.1, &p.result_code);
+        check("result", &b.2, &p.result);
+        check("related_procedures", &b.3, &p.related_procedures);
+        check("source_url", &b.4, &p.source_url);
+        // The record changed but none of its fields above: its lists did.
+        if record_changed && changed.is_empty() {
+            changed.push("lists");
+        }
+        if !*active {
+            changed.push("back_in_force");
+        }
+        plan.changed.push((p.code.clone(), p.name.clone(), changed));
+    }
+    let mut withdrawn: Vec<(String, String)> = stored
+        .iter()
+        .filter(|(code, ((_, _, _, _, _, active), _, _))| {
+            *active && !in_file.contains(code.as_str())
+        })
+        .map(|(code, ((_, _, name, _, _, _), _, _))| (code.clone(), name.clone()))
+        .collect();
+    withdrawn.sort();
+    plan.withdrawn = withdrawn;
+    plan.new.sort();
+    plan.changed.sort();
+    Ok(plan)
+}
+
+/// Applies a catalogue file in one transaction: new services added, changed ones rewritten by
+/// code (an online level set by an administrator, the publication state, forms and routing
+/// are kept), services missing from the file withdrawn; the catalogue's version moves on.
+pub fn apply_import(
+    conn: &mut DbConnection,
+    procedures: &[Procedure],
+    now: NaiveDateTime,
+) -> Result<ImportPlan> {
+    super::transaction(conn, |conn| {
+        let plan = plan_import(conn, procedures)?;
+        let lookups = seed_lookups(conn, procedures, now)?;
+        seed_services(conn, procedures, now, &lookups)?;
+        // Seeding rewrites only records whose fingerprint changed; one withdrawn and back
+        // with the same record is put back in force here.
+        let codes: Vec<&str> = procedures.iter().map(|p| p.code.as_str()).collect();
+        for chunk in codes.chunks(500) {
+            diesel::update(
+                services::table
+                    .filter(services::code.eq_any(chunk))
+                    .filter(services::active.eq(false)),
+            )
+            .set((services::active.eq(true), services::updated_at.eq(now)))
+            .execute(conn)?;
+        }
+        let withdrawn: Vec<&str> = plan.withdrawn.iter().map(|(c, _)| c.as_str()).collect();
+        for chunk in withdrawn.chunks(500) {
+            diesel::update(services::table.filter(services::code.eq_any(chunk)))
+                .set((
+                    services::active.eq(false),
+                    services::version.eq(services::version + 1),
+                    services::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        super::catalogue::bump_catalogue_version(conn)?;
+        Ok(plan)
+    })
 }

@@ -203,3 +203,32 @@ pub fn set_published(
         Ok(Ok(()))
     })
 }
+
+/// Applies a catalogue file (see `seed::apply_import`) with its audit entry, in one transaction.
+pub fn import_catalogue(
+    conn: &mut DbConnection,
+    admin_id: i64,
+    procedures: &[crate::domain::procedure::Procedure],
+    sha: &str,
+    o: &Origin,
+) -> anyhow::Result<super::seed::ImportPlan> {
+    transaction(conn, |conn| {
+        let plan = super::seed::apply_import(conn, procedures, o.now)?;
+        let detail = format!(
+            "import {sha}: {} new, {} changed, {} withdrawn, {} unchanged",
+            plan.new.len(),
+            plan.changed.len(),
+            plan.withdrawn.len(),
+            plan.unchanged
+        );
+        let e = Entry::new(
+            Some(admin_id),
+            AuditEvent::ConfigChanged,
+            "catalogue",
+            &o.ip,
+            o.now,
+        );
+        audit::record(conn, &e.detail(&detail))?;
+        Ok(plan)
+    })
+}

@@ -186,6 +186,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         .service(
             resource("/admin/services/{code}/publish").route(post().to(admin::publish_service)),
         )
+        .service(
+            resource("/admin/import")
+                .route(get().to(admin::import_form))
+                .route(post().to(admin::import_dry_run)),
+        )
+        .service(resource("/admin/import/apply").route(post().to(admin::apply_import)))
         .service(resource("/admin/calendar").route(get().to(admin::calendar)))
         .service(resource("/admin/calendar/holidays").route(post().to(admin::save_holiday)))
         .service(

@@ -679,6 +679,7 @@ async fn only_administrators_reach_administration() {
         "/admin/offices/00004.00.00.H01",
         "/admin/services",
         "/admin/services/1.001193",
+        "/admin/import",
     ];
     for path in gets {
         assert_eq!(get(&app, &anonymous, path).await.0, 303, "{path}");
@@ -1094,4 +1095,169 @@ async fn online_levels_are_checked_and_an_unpublished_service_leaves_the_catalog
         details,
         ["published: true → false", "published: false → true"]
     );
+}
+
+async fn upload_catalogue(app: &TestApp, http: &reqwest::Client, bytes: Vec<u8>) -> (u16, String) {
+    let csrf = csrf_of(&get(app, http, "/admin/import").await.1);
+    let form = reqwest::multipart::Form::new().text("_csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name("procedures.jsonl.gz")
+            .mime_str("application/gzip")
+            .expect("mime"),
+    );
+    let res = http
+        .post(format!("{}/admin/import", app.address))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post");
+    (res.status().as_u16(), res.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn a_changed_catalogue_is_dry_run_then_applied_keeping_local_settings() {
+    use portal::db::schema::services;
+    use std::io::{BufRead, Write};
+    let app = spawn_app().await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    let file = std::fs::File::open(crate::common::root().join("data/procedures.jsonl.gz"))
+        .expect("seed file");
+    let lines: Vec<String> = std::io::BufReader::new(flate2::read::GzDecoder::new(file))
+        .lines()
+        .map(|l| l.expect("line"))
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    // The changed copy: birth registration renamed, the second procedure dropped, one added.
+    let mut records: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let birth = records
+        .iter()
+        .position(|r| r["code"] == "1.001193")
+        .expect("birth registration");
+    records[birth]["name"] = serde_json::json!("Đăng ký khai sinh (tên mới)");
+    let dropped_index = if birth == 1 { 2 } else { 1 };
+    let dropped = records.remove(dropped_index)["code"]
+        .as_str()
+        .expect("code")
+        .to_string();
+    let mut added = records[0].clone();
+    added["code"] = serde_json::json!("9.999001");
+    added["name"] = serde_json::json!("Thủ tục thử nghiệm nhập danh mục");
+    records.push(added);
+    let gz = |records: &[serde_json::Value]| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        for r in records {
+            writeln!(enc, "{r}").expect("write");
+        }
+        enc.finish().expect("gzip")
+    };
+
+    // What administrators set beforehand is kept: birth registration unpublished, level 3.
+    let page = "/admin/services/1.001193";
+    let (status, _, _) = post(
+        &app,
+        &root,
+        page,
+        &format!("{page}/level"),
+        &[("level", "3")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (status, _, _) = post(
+        &app,
+        &root,
+        page,
+        &format!("{page}/publish"),
+        &[("action", "unpublish")],
+    )
+    .await;
+    assert_eq!(status, 303);
+
+    // A file with a bad line is refused with the line; nothing changes.
+    let mut broken = records.clone();
+    broken.insert(1, serde_json::json!({"code": "x"}));
+    let (status, html) = upload_catalogue(&app, &root, gz(&broken)).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Dòng 2:"), "{html}");
+
+    let (status, html) = upload_catalogue(&app, &root, gz(&records)).await;
+    assert_eq!(status, 200, "{html}");
+    let total = lines.len();
+    let summary = format!(
+        "Chạy thử: 1 thủ tục mới, 1 thay đổi, 1 bị bãi bỏ, {} không đổi.",
+        total - 2
+    );
+    assert!(html.contains(&summary), "{html}");
+    assert!(html.contains("1.001193 — Đăng ký khai sinh (tên mới): name"));
+    assert!(html.contains(&format!("{dropped} — ")));
+    let name_before: String = services::table
+        .filter(services::code.eq("1.001193"))
+        .select(services::name)
+        .first(&mut app.db())
+        .expect("name");
+    assert_ne!(
+        name_before, "Đăng ký khai sinh (tên mới)",
+        "a dry run changes nothing"
+    );
+    let sha = html
+        .split("name=\"sha\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the apply form")
+        .to_string();
+
+    let (status, _, html) = post(
+        &app,
+        &root,
+        "/admin/import",
+        "/admin/import/apply",
+        &[("sha", &sha)],
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Đã áp dụng: 1 thủ tục mới, 1 thay đổi, 1 bị bãi bỏ"));
+    let (name, level, source, published): (String, i32, String, bool) = services::table
+        .filter(services::code.eq("1.001193"))
+        .select((
+            services::name,
+            services::online_level,
+            services::online_level_source,
+            services::published,
+        ))
+        .first(&mut app.db())
+        .expect("birth");
+    assert_eq!(name, "Đăng ký khai sinh (tên mới)");
+    assert_eq!(
+        (level, source.as_str(), published),
+        (3, "admin", false),
+        "local settings kept"
+    );
+    let active: bool = services::table
+        .filter(services::code.eq(&dropped))
+        .select(services::active)
+        .first(&mut app.db())
+        .expect("dropped");
+    assert!(!active, "withdrawn");
+    let anonymous = client();
+    assert_eq!(
+        get(&app, &anonymous, &format!("/services/{dropped}"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(get(&app, &anonymous, "/services/9.999001").await.0, 200);
+    // The file was used once.
+    let (status, _, _) = post(
+        &app,
+        &root,
+        "/admin/import",
+        "/admin/import/apply",
+        &[("sha", &sha)],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(audit_events(&app, "catalogue"), ["config_changed"]);
 }

@@ -4,6 +4,7 @@
 //! an audit entry.
 
 mod calendar;
+mod import;
 mod offices;
 mod people;
 mod routing;
@@ -12,6 +13,7 @@ mod services;
 pub use calendar::{
     calendar, delete_holiday, holiday_form, import_holidays, save_holiday, set_hours,
 };
+pub use import::{apply as apply_import, dry_run as import_dry_run, import_form};
 pub use offices::{office, offices, save_office};
 pub use people::{
     disable, invite, invite_form, membership, people, person, remove_membership, reset_2fa, role,
