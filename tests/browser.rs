@@ -2019,3 +2019,211 @@ async fn workspace_journey(app: &common::TestApp, client: &Client, axe: &str) ->
         .into())
     }
 }
+
+const ADMIN_EMAIL: &str = "quan.tri@portal.gov.vn";
+
+/// An administrator with a password, made in the database (as `portal admin create` would,
+/// without the link).
+fn admin_in_process(app: &common::TestApp) -> TestResult {
+    let mut conn = portal::db::establish(&app.db_url)?;
+    let now = chrono::Utc::now().naive_utc();
+    let id = portal::db::users::insert_staff(
+        &mut conn,
+        ADMIN_EMAIL,
+        "Trần Quản Trị",
+        portal::domain::account::Role::Admin,
+        now,
+    )?;
+    let hash = portal::security::password::hash_now(OFFICER_PASSWORD)?;
+    portal::db::users::set_password(&mut conn, id, &hash, now)?;
+    Ok(())
+}
+
+async fn admin_logs_in(app: &common::TestApp, client: &Client) -> TestResult {
+    log_in(app, client, ADMIN_EMAIL, OFFICER_PASSWORD).await?;
+    wait_for_path(client, "/login/2fa").await?;
+    let secret: String = text_of(client, "#totp-secret")
+        .await?
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let code = portal::security::totp::code_at(&secret, chrono::Utc::now().timestamp())
+        .map_err(|e| format!("no code for the secret shown: {e:?}"))?;
+    type_into(client, "#f-code", &code).await?;
+    click_and_wait(client, "form[action='/login/2fa/enrol'] button").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_administrator_configures_people_calendar_routing_and_services() {
+    let Some(tools) = browser_tools() else { return };
+    let Some(axe) = axe_source() else { return };
+    let _serial = one_at_a_time().await;
+    let app = common::spawn_app().await;
+    let browser = match Browser::launch(&tools, DESKTOP).await {
+        Ok(browser) => browser,
+        Err(err) => panic!("cannot start the browser: {err}"),
+    };
+    let outcome = admin_journey(&app, &browser.client, &axe).await;
+    browser
+        .finish(
+            "an_administrator_configures_people_calendar_routing_and_services",
+            outcome,
+        )
+        .await;
+}
+
+async fn admin_journey(app: &common::TestApp, client: &Client, axe: &str) -> TestResult {
+    let base = &app.address;
+    let mut violations = Vec::new();
+    let mut scanned = Vec::new();
+    admin_in_process(app)?;
+    admin_logs_in(app, client).await?;
+
+    open(client, &format!("{base}/admin")).await?;
+    expect_h1(client, "Quản trị hệ thống", "logging in").await?;
+    scan_vietnamese_page(client, axe, "admin: home", &mut violations, &mut scanned).await?;
+
+    // People: an invitation with a mistake, corrected; the person's page.
+    open(client, &format!("{base}/admin/people/new")).await?;
+    type_into(client, "#i-email", "khong-phai-email").await?;
+    type_into(client, "#i-full_name", "Lê Văn Tâm").await?;
+    type_into(client, "#i-office", "00004.00.00.H01").await?;
+    click_and_wait(client, "form[action='/admin/people/new'] button").await?;
+    if !client
+        .source()
+        .await?
+        .contains("Nhập địa chỉ email đúng dạng")
+    {
+        return Err(format!(
+            "the bad address is not named; {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: invite (errors)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    type_into(client, "#i-email", "tam@ubnd.vn").await?;
+    click_and_wait(client, "form[action='/admin/people/new'] button").await?;
+    if !client
+        .source()
+        .await?
+        .contains("Đã tạo tài khoản và gửi lời mời")
+    {
+        return Err(format!("the invitation failed; {}", where_we_are(client).await).into());
+    }
+    scan_vietnamese_page(client, axe, "admin: person", &mut violations, &mut scanned).await?;
+    open(client, &format!("{base}/admin/people?q=tam")).await?;
+    scan_vietnamese_page(client, axe, "admin: people", &mut violations, &mut scanned).await?;
+
+    // The calendar: a preview, a holiday added.
+    open(
+        client,
+        &format!("{base}/admin/calendar?year=2031&filed_on=2031-03-03&filed_at=09:15&days=5"),
+    )
+    .await?;
+    if !text_of(client, "#preview-result")
+        .await?
+        .contains("10/03/2031")
+    {
+        return Err("the due-date preview is wrong".into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: calendar",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    set_date(client, "#h-day", "2031-03-05").await?;
+    type_into(client, "#h-vi", "Ngày nghỉ bù").await?;
+    type_into(client, "#h-en", "Day off in lieu").await?;
+    click_and_wait(client, "form[action='/admin/calendar/holidays'] button").await?;
+    if !client.source().await?.contains("Day off in lieu") {
+        return Err(format!("the holiday is not listed; {}", where_we_are(client).await).into());
+    }
+
+    // Routing: where would birth registration in ward 00004 go?
+    open(client, &format!("{base}/admin/routing")).await?;
+    type_into(client, "#t-service", "1.001193").await?;
+    type_into(client, "#t-ward", "00004").await?;
+    click_and_wait(client, "form[action='/admin/routing#try'] button").await?;
+    if !text_of(client, "#trial").await?.contains("00004.00.00.H01") {
+        return Err(format!("the tester found no office; {}", where_we_are(client).await).into());
+    }
+    scan_vietnamese_page(client, axe, "admin: routing", &mut violations, &mut scanned).await?;
+    open(client, &format!("{base}/admin/routing/gaps")).await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: routing gaps",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+
+    // Offices.
+    open(client, &format!("{base}/admin/offices?q=00004")).await?;
+    scan_vietnamese_page(client, axe, "admin: offices", &mut violations, &mut scanned).await?;
+    open(client, &format!("{base}/admin/offices/00004.00.00.H01")).await?;
+    scan_vietnamese_page(client, axe, "admin: office", &mut violations, &mut scanned).await?;
+
+    // Services: unpublished, the public page is gone; published again, it is back.
+    open(client, &format!("{base}/services/1.001193")).await?;
+    let public_h1 = text_of(client, "h1").await?;
+    open(client, &format!("{base}/admin/services?q=khai+sinh")).await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: services",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    open(client, &format!("{base}/admin/services/1.001193")).await?;
+    scan_vietnamese_page(client, axe, "admin: service", &mut violations, &mut scanned).await?;
+    click_and_wait(client, "form[action$='/publish'] button").await?;
+    if text_of(client, "#publication").await? != "Ngừng công bố" {
+        return Err(format!("not unpublished; {}", where_we_are(client).await).into());
+    }
+    open(client, &format!("{base}/services/1.001193")).await?;
+    if text_of(client, "h1").await.unwrap_or_default() == public_h1 {
+        return Err("the unpublished service is still public".into());
+    }
+    open(client, &format!("{base}/admin/services/1.001193")).await?;
+    click_and_wait(client, "form[action$='/publish'] button").await?;
+    open(client, &format!("{base}/services/1.001193")).await?;
+    if text_of(client, "h1").await? != public_h1 {
+        return Err(format!(
+            "published again, the page is not back; {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+
+    open(client, &format!("{base}/admin/import")).await?;
+    scan_vietnamese_page(client, axe, "admin: import", &mut violations, &mut scanned).await?;
+    open(client, &format!("{base}/admin/audit")).await?;
+    scan_vietnamese_page(client, axe, "admin: audit", &mut violations, &mut scanned).await?;
+    println!(
+        "axe-core (WCAG 2.1 A+AA) scanned:\n  {}",
+        scanned.join("\n  ")
+    );
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} violation(s):\n{}",
+            violations.len(),
+            violations.join("\n")
+        )
+        .into())
+    }
+}

@@ -232,3 +232,201 @@ pub fn import_catalogue(
         Ok(plan)
     })
 }
+
+/// The parts of a procedure record an administrator edits here, as stored and as versioned.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+pub struct RecordText {
+    pub name: String,
+    pub procedure_type: String,
+    pub decision_number: String,
+    pub implementing_agency: String,
+    pub competent_agency: String,
+    pub documents_text: String,
+    pub steps: String,
+    pub requirements: String,
+    pub result_code: String,
+    pub result: String,
+    pub related_procedures: String,
+}
+
+/// The fields of [`RecordText`] with their names, in the order of the form.
+pub fn record_fields(r: &RecordText) -> [(&'static str, &str); 11] {
+    [
+        ("name", &r.name),
+        ("procedure_type", &r.procedure_type),
+        ("decision_number", &r.decision_number),
+        ("implementing_agency", &r.implementing_agency),
+        ("competent_agency", &r.competent_agency),
+        ("documents_text", &r.documents_text),
+        ("steps", &r.steps),
+        ("requirements", &r.requirements),
+        ("result_code", &r.result_code),
+        ("result", &r.result),
+        ("related_procedures", &r.related_procedures),
+    ]
+}
+
+type RecordRow = (
+    i64,
+    i32,
+    (String, String, String, String, String, String),
+    (String, String, String, String, String),
+);
+
+pub fn record_text(
+    conn: &mut DbConnection,
+    code: &str,
+) -> QueryResult<Option<(i64, i32, RecordText)>> {
+    let row: Option<RecordRow> = services::table
+        .filter(services::code.eq(code))
+        .select((
+            services::id,
+            services::version,
+            (
+                services::name,
+                services::procedure_type,
+                services::decision_number,
+                services::implementing_agency,
+                services::competent_agency,
+                services::documents_text,
+            ),
+            (
+                services::steps,
+                services::requirements,
+                services::result_code,
+                services::result,
+                services::related_procedures,
+            ),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(id, version, a, b)| {
+        (
+            id,
+            version,
+            RecordText {
+                name: a.0,
+                procedure_type: a.1,
+                decision_number: a.2,
+                implementing_agency: a.3,
+                competent_agency: a.4,
+                documents_text: a.5,
+                steps: b.0,
+                requirements: b.1,
+                result_code: b.2,
+                result: b.3,
+                related_procedures: b.4,
+            },
+        )
+    }))
+}
+
+/// One kept version: the record as it was before the change to the next version.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionRow {
+    pub version: i32,
+    pub changed_at: NaiveDateTime,
+    pub changed_by: Option<i64>,
+    pub note: String,
+    pub record: RecordText,
+}
+
+pub fn versions(conn: &mut DbConnection, service_id: i64) -> QueryResult<Vec<VersionRow>> {
+    use super::schema::service_versions as sv;
+    let rows: Vec<(i32, NaiveDateTime, Option<i64>, String, String)> = sv::table
+        .filter(sv::service_id.eq(service_id))
+        .order(sv::version.desc())
+        .select((
+            sv::version,
+            sv::changed_at,
+            sv::changed_by,
+            sv::note,
+            sv::snapshot,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(version, changed_at, changed_by, note, snapshot)| {
+            Some(VersionRow {
+                version,
+                changed_at,
+                changed_by,
+                note,
+                record: serde_json::from_str(&snapshot).ok()?,
+            })
+        })
+        .collect())
+}
+
+/// Saves an edit as a new version: the record as it was is kept under its version number (with
+/// who, when and the note), the record changes, its version and the catalogue's move on. An
+/// edit that changes nothing is not a version.
+pub fn edit_record(
+    conn: &mut DbConnection,
+    admin_id: i64,
+    code: &str,
+    seen_version: i32,
+    new: &RecordText,
+    note: &str,
+    o: &Origin,
+) -> QueryResult<Outcome<i32>> {
+    use super::schema::service_versions as sv;
+    transaction(conn, |conn| {
+        let Some((id, version, old)) = record_text(conn, code)? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if version != seen_version {
+            return Ok(Err(Refusal::StaleVersion));
+        }
+        let changed: Vec<&str> = record_fields(&old)
+            .iter()
+            .zip(record_fields(new))
+            .filter(|(a, b)| a.1 != b.1)
+            .map(|(a, _)| a.0)
+            .collect();
+        if changed.is_empty() {
+            return Ok(Ok(version));
+        }
+        let snapshot = serde_json::to_string(&old).unwrap_or_default();
+        diesel::insert_into(sv::table)
+            .values((
+                sv::service_id.eq(id),
+                sv::version.eq(version),
+                sv::snapshot.eq(snapshot),
+                sv::changed_by.eq(Some(admin_id)),
+                sv::changed_at.eq(o.now),
+                sv::note.eq(note),
+            ))
+            .execute(conn)?;
+        diesel::update(services::table.find(id))
+            .set((
+                services::name.eq(&new.name),
+                services::procedure_type.eq(&new.procedure_type),
+                services::decision_number.eq(&new.decision_number),
+                services::implementing_agency.eq(&new.implementing_agency),
+                services::competent_agency.eq(&new.competent_agency),
+                services::documents_text.eq(&new.documents_text),
+                services::steps.eq(&new.steps),
+                services::requirements.eq(&new.requirements),
+                services::result_code.eq(&new.result_code),
+                services::result.eq(&new.result),
+                services::related_procedures.eq(&new.related_procedures),
+                services::version.eq(version + 1),
+                services::updated_at.eq(o.now),
+            ))
+            .execute(conn)?;
+        super::catalogue::bump_catalogue_version(conn)?;
+        let detail = format!(
+            "version {version} → {}: {}{}",
+            version + 1,
+            changed.join(", "),
+            if note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({note})")
+            }
+        );
+        record(conn, admin_id, code, &detail, o)?;
+        Ok(Ok(version + 1))
+    })
+}

@@ -25,6 +25,8 @@ pub enum Refusal {
     RuleDepartmentOnlyForDepartments,
     /// Another rule has the same conditions.
     RuleDuplicate,
+    /// Someone saved the record since this form was opened.
+    StaleVersion,
 }
 
 impl Refusal {
@@ -44,6 +46,7 @@ impl Refusal {
             Refusal::RuleDepartmentRequired => "routing_department_required",
             Refusal::RuleDepartmentOnlyForDepartments => "routing_department_only",
             Refusal::RuleDuplicate => "routing_duplicate",
+            Refusal::StaleVersion => "services_stale",
         }
     }
 }

@@ -680,6 +680,7 @@ async fn only_administrators_reach_administration() {
         "/admin/services",
         "/admin/services/1.001193",
         "/admin/import",
+        "/admin/services/1.001193/record",
     ];
     for path in gets {
         assert_eq!(get(&app, &anonymous, path).await.0, 303, "{path}");
@@ -723,6 +724,43 @@ async fn only_administrators_reach_administration() {
             "/admin/calendar/hours".into(),
             vec![("hours", "08:00-09:00")],
         ),
+        (
+            "/admin/routing".into(),
+            vec![
+                ("level", "commune"),
+                ("target", "ward_police"),
+                ("note", "x"),
+                ("service", "1.001193"),
+            ],
+        ),
+        ("/admin/routing/delete".into(), vec![("id", "1")]),
+        (
+            "/admin/offices/00004.00.00.H01".into(),
+            vec![("address", "x"), ("auto_assign", "on")],
+        ),
+        (
+            "/admin/services/1.001193/level".into(),
+            vec![("level", "1")],
+        ),
+        (
+            "/admin/services/1.001193/publish".into(),
+            vec![("action", "unpublish")],
+        ),
+        (
+            "/admin/services/1.001193/record".into(),
+            vec![("name", "Tên khác"), ("seen_version", "1")],
+        ),
+        (
+            "/admin/services/1.001193/rollback".into(),
+            vec![("version", "1"), ("seen_version", "1")],
+        ),
+        (
+            "/admin/import/apply".into(),
+            vec![(
+                "sha",
+                "0000000000000000000000000000000000000000000000000000000000000000",
+            )],
+        ),
     ];
     for (path, fields) in &posts {
         for (who, http) in [("citizen", &citizen), ("officer", &o), ("lead", &l)] {
@@ -737,6 +775,17 @@ async fn only_administrators_reach_administration() {
         .expect("role");
     assert_eq!(role, "lead", "nothing changed");
     assert_eq!(holiday_names(&app, 2031), Vec::<(String, String)>::new());
+    let rules: i64 = portal::db::schema::routing_rules::table
+        .filter(portal::db::schema::routing_rules::id.eq(1))
+        .count()
+        .get_result(&mut app.db())
+        .expect("rules");
+    assert_eq!(rules, 1, "the rule is still there");
+    assert_eq!(
+        get(&app, &anonymous, "/services/1.001193").await.0,
+        200,
+        "still published"
+    );
 }
 
 fn trial_offices(html: &str) -> Vec<String> {
@@ -1260,4 +1309,183 @@ async fn a_changed_catalogue_is_dry_run_then_applied_keeping_local_settings() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(audit_events(&app, "catalogue"), ["config_changed"]);
+}
+
+#[tokio::test]
+async fn a_change_reaches_the_other_instance_within_its_poll_interval() {
+    use crate::common::{fresh_database, spawn_with, test_settings};
+    let url = fresh_database();
+    let mut settings = test_settings(url.clone());
+    settings.catalogue_poll_secs = 1;
+    let a = spawn_with(settings.clone()).await;
+    let b = spawn_with(settings).await;
+    let (_, root) = admin(&a, "root@agency.vn").await;
+    let anonymous = client();
+    // Both instances have the page in their cache.
+    for app in [&a, &b] {
+        for _ in 0..2 {
+            assert_eq!(get(app, &anonymous, "/services/1.001193").await.0, 200);
+        }
+    }
+    let page = "/admin/services/1.001193";
+    let (status, _, _) = post(
+        &a,
+        &root,
+        page,
+        &format!("{page}/publish"),
+        &[("action", "unpublish")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        get(&a, &anonymous, "/services/1.001193").await.0,
+        404,
+        "on the same instance, the next request"
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let status = get(&b, &anonymous, "/services/1.001193").await.0;
+        if status == 404 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the other instance still serves the page after 5 s (poll interval 1 s)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_edited_record_is_a_new_version_with_a_diff_and_a_rollback() {
+    use portal::db::schema::{dossiers, service_versions, services};
+    let app = spawn_app().await;
+    let code = crate::workspace::filed(&app).await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    let (v1, steps_v1): (i32, String) = services::table
+        .filter(services::code.eq("1.001193"))
+        .select((services::version, services::steps))
+        .first(&mut app.db())
+        .expect("service");
+    let page = "/admin/services/1.001193/record";
+    let (status, html) = get(&app, &root, page).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("name=\"seen_version\" value=\"{v1}\"")));
+    let form = |html: &str, steps: &str, note: &str, seen: i32| -> Vec<(String, String)> {
+        let value = |name: &str| -> String {
+            let input = format!("name=\"{name}\" value=\"");
+            if let Some(rest) = html.split(&input).nth(1) {
+                return rest.split('"').next().unwrap_or("").to_string();
+            }
+            html.split(&format!("name=\"{name}\" rows=\"6\">"))
+                .nth(1)
+                .and_then(|s| s.split("</textarea>").next())
+                .unwrap_or("")
+                .to_string()
+        };
+        let unescape = |s: String| {
+            s.replace("&#x2F;", "/")
+                .replace("&quot;", "\"")
+                .replace("&#x27;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&")
+        };
+        let mut fields: Vec<(String, String)> = [
+            "name",
+            "procedure_type",
+            "decision_number",
+            "implementing_agency",
+            "competent_agency",
+            "documents_text",
+            "requirements",
+            "result_code",
+            "result",
+            "related_procedures",
+        ]
+        .iter()
+        .map(|n| (n.to_string(), unescape(value(n))))
+        .collect();
+        fields.push(("steps".into(), steps.into()));
+        fields.push(("note".into(), note.into()));
+        fields.push(("seen_version".into(), seen.to_string()));
+        fields
+    };
+    let new_steps = "Bước 1: Nộp hồ sơ trực tuyến.\nBước 2: Nhận kết quả điện tử.";
+    let fields = form(&html, new_steps, "rút gọn trình tự", v1);
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, location, _) = post(&app, &root, page, page, &refs).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/services/1.001193/record?done=saved")
+    );
+    let (v2, steps_v2, name_v2): (i32, String, String) = services::table
+        .filter(services::code.eq("1.001193"))
+        .select((services::version, services::steps, services::name))
+        .first(&mut app.db())
+        .expect("service");
+    assert_eq!((v2, steps_v2.as_str()), (v1 + 1, new_steps));
+    assert!(!name_v2.is_empty(), "the other fields are kept");
+    let kept: String = service_versions::table
+        .filter(service_versions::version.eq(v1))
+        .select(service_versions::snapshot)
+        .first(&mut app.db())
+        .expect("the old version is kept");
+    assert!(kept.contains(&serde_json::to_string(&steps_v1).expect("json")[1..20]));
+    // The public page shows the new text at once; the dossier filed before keeps its version.
+    let (_, public) = get(&app, &client(), "/services/1.001193").await;
+    assert!(public.contains("Nhận kết quả điện tử"));
+    let filed_under: i32 = dossiers::table
+        .filter(dossiers::code.eq(&code))
+        .select(dossiers::service_version)
+        .first(&mut app.db())
+        .expect("dossier");
+    assert_eq!(filed_under, v1);
+    // The history shows what changed; a stale form is refused.
+    let (_, html) = get(&app, &root, page).await;
+    assert!(html.contains(&format!("Phiên bản {v1} → {v2}")) && html.contains("rút gọn trình tự"));
+    assert!(html.contains("<ins>Bước 1: Nộp hồ sơ trực tuyến."));
+    let stale = form(&html, "Khác", "", v1);
+    let refs: Vec<(&str, &str)> = stale
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, _, html) = post(&app, &root, page, page, &refs).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("vừa được người khác sửa"));
+    // Rolled back: the text of version 1 again, as version 3.
+    let (status, _, _) = post(
+        &app,
+        &root,
+        page,
+        "/admin/services/1.001193/rollback",
+        &[
+            ("version", &v1.to_string()),
+            ("seen_version", &v2.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (v3, steps_v3): (i32, String) = services::table
+        .filter(services::code.eq("1.001193"))
+        .select((services::version, services::steps))
+        .first(&mut app.db())
+        .expect("service");
+    assert_eq!((v3, steps_v3), (v2 + 1, steps_v1));
+    let details: Vec<String> = audit_log::table
+        .filter(audit_log::subject.eq("service:1.001193"))
+        .order(audit_log::id)
+        .select(audit_log::detail)
+        .load(&mut app.db())
+        .expect("audit");
+    assert_eq!(
+        details,
+        [
+            format!("version {v1} → {v2}: steps (rút gọn trình tự)"),
+            format!("version {v2} → {v3}: steps (khôi phục phiên bản {v1})"),
+        ]
+    );
 }

@@ -9,6 +9,7 @@ mod offices;
 mod people;
 mod routing;
 mod services;
+mod versions;
 
 pub use calendar::{
     calendar, delete_holiday, holiday_form, import_holidays, save_holiday, set_hours,
@@ -20,6 +21,7 @@ pub use people::{
 };
 pub use routing::{delete_rule, gaps as routing_gaps, routing, rule_form, save_rule};
 pub use services::{publish as publish_service, service, services, set_level};
+pub use versions::{edit_form as record_form, rollback, save as save_record};
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
