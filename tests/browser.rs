@@ -2208,6 +2208,42 @@ async fn admin_journey(app: &common::TestApp, client: &Client, axe: &str) -> Tes
         .into());
     }
 
+    open(client, &format!("{base}/admin/services/1.001193/record")).await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: record versions",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    open(client, &format!("{base}/admin/services/1.001193/forms")).await?;
+    scan_vietnamese_page(client, axe, "admin: forms", &mut violations, &mut scanned).await?;
+    open(
+        client,
+        &format!("{base}/admin/services/1.001193/forms/1/preview"),
+    )
+    .await?;
+    if !client.source().await?.contains("Xem trước biểu mẫu") {
+        return Err(format!("no preview; {}", where_we_are(client).await).into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: form preview",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    click_and_wait(client, "form[action*='/preview/'] button[value='continue']").await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: form preview (errors)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
     open(client, &format!("{base}/admin/import")).await?;
     scan_vietnamese_page(client, axe, "admin: import", &mut violations, &mut scanned).await?;
     open(client, &format!("{base}/admin/audit")).await?;

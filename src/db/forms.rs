@@ -143,3 +143,138 @@ pub fn version(
         .first(conn)?;
     Ok(with_other_documents(parse(&json)?))
 }
+
+/// One stored version of a service's form.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FormVersion {
+    pub version: i32,
+    pub published: bool,
+    pub source: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn versions_of(conn: &mut DbConnection, code: &str) -> QueryResult<Vec<FormVersion>> {
+    Ok(forms::table
+        .filter(forms::service_code.eq(code))
+        .order(forms::version.desc())
+        .select((
+            forms::version,
+            forms::published,
+            forms::source,
+            forms::created_at,
+        ))
+        .load::<(i32, bool, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(version, published, source, created_at)| FormVersion {
+            version,
+            published,
+            source,
+            created_at,
+        })
+        .collect())
+}
+
+/// A stored version's definition (JSON) and whether it is published.
+pub fn stored(
+    conn: &mut DbConnection,
+    code: &str,
+    version: i32,
+) -> QueryResult<Option<(String, bool)>> {
+    forms::table
+        .filter(forms::service_code.eq(code))
+        .filter(forms::version.eq(version))
+        .select((forms::definition, forms::published))
+        .first(conn)
+        .optional()
+}
+
+fn audit_form(
+    conn: &mut DbConnection,
+    admin_id: i64,
+    code: &str,
+    detail: &str,
+    o: &super::accounts::Origin,
+) -> QueryResult<()> {
+    let subject = format!("service:{code}");
+    let e = super::audit::Entry::new(
+        Some(admin_id),
+        crate::domain::audit::AuditEvent::ConfigChanged,
+        &subject,
+        &o.ip,
+        o.now,
+    );
+    super::audit::record(conn, &e.detail(detail))
+}
+
+/// Stores a checked definition as the service's next version, not yet published; its number.
+pub fn add_version(
+    conn: &mut DbConnection,
+    admin_id: i64,
+    code: &str,
+    def: &FormDefinition,
+    o: &super::accounts::Origin,
+) -> QueryResult<i32> {
+    super::transaction(conn, |conn| {
+        let last: Option<i32> = forms::table
+            .filter(forms::service_code.eq(code))
+            .select(diesel::dsl::max(forms::version))
+            .first(conn)?;
+        let version = last.unwrap_or(0).max(GENERATED_VERSION) + 1;
+        let mut def = def.clone();
+        def.version = u32::try_from(version).unwrap_or(0);
+        let json = serde_json::to_string_pretty(&def)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        diesel::insert_into(forms::table)
+            .values((
+                forms::service_code.eq(code),
+                forms::version.eq(version),
+                forms::definition.eq(json),
+                // Made here, not shipped with the portal (`official`).
+                forms::source.eq("admin"),
+                forms::published.eq(false),
+                forms::created_at.eq(o.now),
+            ))
+            .execute(conn)?;
+        audit_form(
+            conn,
+            admin_id,
+            code,
+            &format!("form version {version} added"),
+            o,
+        )?;
+        Ok(version)
+    })
+}
+
+/// Publishes a stored version: new applications use it (the highest published version);
+/// drafts and dossiers keep the version they were started or filed with.
+pub fn publish(
+    conn: &mut DbConnection,
+    admin_id: i64,
+    code: &str,
+    version: i32,
+    o: &super::accounts::Origin,
+) -> QueryResult<bool> {
+    super::transaction(conn, |conn| {
+        let n = diesel::update(
+            forms::table
+                .filter(forms::service_code.eq(code))
+                .filter(forms::version.eq(version))
+                .filter(forms::published.eq(false)),
+        )
+        .set(forms::published.eq(true))
+        .execute(conn)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        audit_form(
+            conn,
+            admin_id,
+            code,
+            &format!("form version {version} published"),
+            o,
+        )?;
+        super::catalogue::bump_catalogue_version(conn)?;
+        Ok(true)
+    })
+}

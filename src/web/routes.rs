@@ -192,6 +192,28 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         )
         .service(resource("/admin/services/{code}/rollback").route(post().to(admin::rollback)))
         .service(
+            resource("/admin/services/{code}/forms")
+                .app_data(web::FormConfig::default().limit(1024 * 1024))
+                .route(get().to(admin::forms))
+                .route(post().to(admin::import_form_json)),
+        )
+        .service(
+            resource("/admin/services/{code}/forms/{version}/preview")
+                .route(get().to(admin::preview_form_first)),
+        )
+        .service(
+            resource("/admin/services/{code}/forms/{version}/preview/{section}")
+                .route(get().to(admin::preview_form))
+                .route(post().to(admin::preview_form)),
+        )
+        .service(
+            resource("/admin/services/{code}/forms/{version}/publish")
+                .route(post().to(admin::publish_form)),
+        )
+        .service(
+            resource("/admin/services/{code}/forms/{file}").route(get().to(admin::export_form)),
+        )
+        .service(
             resource("/admin/services/{code}/publish").route(post().to(admin::publish_service)),
         )
         .service(

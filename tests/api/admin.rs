@@ -681,6 +681,8 @@ async fn only_administrators_reach_administration() {
         "/admin/services/1.001193",
         "/admin/import",
         "/admin/services/1.001193/record",
+        "/admin/services/1.001193/forms",
+        "/admin/services/1.001193/forms/1.json",
     ];
     for path in gets {
         assert_eq!(get(&app, &anonymous, path).await.0, 303, "{path}");
@@ -754,6 +756,11 @@ async fn only_administrators_reach_administration() {
             "/admin/services/1.001193/rollback".into(),
             vec![("version", "1"), ("seen_version", "1")],
         ),
+        (
+            "/admin/services/1.001193/forms".into(),
+            vec![("definition", "{}")],
+        ),
+        ("/admin/services/1.001193/forms/1/publish".into(), vec![]),
         (
             "/admin/import/apply".into(),
             vec![(
@@ -1487,5 +1494,118 @@ async fn an_edited_record_is_a_new_version_with_a_diff_and_a_rollback() {
             format!("version {v1} → {v2}: steps (rút gọn trình tự)"),
             format!("version {v2} → {v3}: steps (khôi phục phiên bản {v1})"),
         ]
+    );
+}
+
+#[tokio::test]
+async fn a_form_is_imported_checked_previewed_and_published_and_old_dossiers_keep_theirs() {
+    use portal::db::schema::{dossiers, drafts};
+    let app = spawn_app().await;
+    let code = crate::workspace::filed(&app).await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    let page = "/admin/services/1.001193/forms";
+    let (status, html) = get(&app, &root, page).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        html.matches("class=\"form-version\"").count(),
+        1,
+        "the official form"
+    );
+    let (status, json) = get(&app, &root, "/admin/services/1.001193/forms/1.json").await;
+    assert_eq!(status, 200);
+    let mut def: serde_json::Value = serde_json::from_str(&json).expect("the export is JSON");
+    assert_eq!(def["service"], "1.001193");
+
+    // Problems are all listed and the text is kept.
+    let mut broken = def.clone();
+    let first_key = broken["sections"][0]["fields"][0]["key"].clone();
+    let fields = broken["sections"][0]["fields"]
+        .as_array_mut()
+        .expect("fields");
+    fields.push(serde_json::json!({"key": first_key, "type": "text",
+        "label": {"vi": "Trùng", "en": "Twice"}}));
+    fields.push(serde_json::json!({"key": "theo_dieu_kien", "type": "text",
+        "label": {"vi": "Theo điều kiện", "en": "Conditional"},
+        "when": {"field": "khong_co", "equals": "x"}}));
+    let broken_text = serde_json::to_string_pretty(&broken).expect("json");
+    let (status, _, html) = post(&app, &root, page, page, &[("definition", &broken_text)]).await;
+    assert_eq!(status, 400);
+    assert!(html.matches("class=\"form-error\"").count() >= 2, "{html}");
+    assert!(
+        html.contains("theo_dieu_kien"),
+        "the typed definition is kept"
+    );
+
+    // A valid second version: one more required field, shown only when the first is filled.
+    let fields = def["sections"][0]["fields"].as_array_mut().expect("fields");
+    fields.push(serde_json::json!({"key": "ghi_chu_them", "type": "text",
+        "label": {"vi": "Ghi chú thêm", "en": "Extra note"}, "required": true,
+        "when": {"field": first_key, "filled": true}}));
+    let text = serde_json::to_string_pretty(&def).expect("json");
+    let (status, location, _) = post(&app, &root, page, page, &[("definition", &text)]).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/services/1.001193/forms/2/preview")
+    );
+    let res = root
+        .get(format!("{}{location}", app.address))
+        .send()
+        .await
+        .expect("get");
+    let section_url = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let (status, html) = get(&app, &root, &section_url).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Xem trước biểu mẫu") && html.contains("Ghi chú thêm"));
+    // Sent with the first field filled and the new one empty: the citizen's error message.
+    let first = first_key.as_str().expect("key").to_string();
+    let (status, _, html) = post(
+        &app,
+        &root,
+        &section_url,
+        &section_url,
+        &[(first.as_str(), "Nguyễn Văn A")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("class=\"error-summary\"") && html.contains("href=\"#f-ghi_chu_them\""));
+
+    // Published: new applications use version 2; the dossier filed before keeps version 1.
+    let (status, _, _) = post(
+        &app,
+        &root,
+        page,
+        "/admin/services/1.001193/forms/2/publish",
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let draft = crate::applications::start_draft(&app, "1.001193", "commune", "01", "00004").await;
+    let draft_id = draft.trim_start_matches("/drafts/").to_string();
+    let versions: Vec<i32> = drafts::table
+        .select(drafts::form_version)
+        .load(&mut app.db())
+        .expect("drafts");
+    assert!(
+        versions.contains(&2),
+        "a new draft uses version 2: {versions:?} ({draft_id})"
+    );
+    let (filed_under, snapshot): (i32, String) = dossiers::table
+        .filter(dossiers::code.eq(&code))
+        .select((dossiers::form_version, dossiers::form_definition))
+        .first(&mut app.db())
+        .expect("dossier");
+    assert_eq!(filed_under, 1);
+    let (_, forms_page) = get(&app, &root, "/admin/services/1.001193/forms").await;
+    assert_eq!(
+        forms_page.matches("<td>Đang công bố</td>").count(),
+        2,
+        "both versions published"
+    );
+    assert!(
+        !snapshot.contains("ghi_chu_them"),
+        "the filed form is unchanged"
     );
 }

@@ -4,6 +4,7 @@
 //! an audit entry.
 
 mod calendar;
+mod forms;
 mod import;
 mod offices;
 mod people;
@@ -13,6 +14,10 @@ mod versions;
 
 pub use calendar::{
     calendar, delete_holiday, holiday_form, import_holidays, save_holiday, set_hours,
+};
+pub use forms::{
+    export as export_form, forms, import as import_form_json, preview as preview_form,
+    preview_first as preview_form_first, publish as publish_form,
 };
 pub use import::{apply as apply_import, dry_run as import_dry_run, import_form};
 pub use offices::{office, offices, save_office};

@@ -644,3 +644,77 @@ pub async fn delete_draft(
     }
     Ok(see_other("/my?deleted=1"))
 }
+
+/// A section of `form` as the citizen sees it, for an administrator's preview: the same
+/// template and field views, posting to `action` (which answers with the same errors a citizen
+/// would get). `posted`: the answers sent, to check them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn preview_page(
+    state: &AppState,
+    req: &HttpRequest,
+    form: &FormDefinition,
+    service: (&str, &str),
+    key: &str,
+    posted: Option<&[(String, String)]>,
+    action: &str,
+    back: &str,
+) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(req);
+    let section = form
+        .sections
+        .iter()
+        .find(|s| s.key == key)
+        .ok_or(AppError::NotFound)?;
+    let answers = posted
+        .map(|p| posted_answers(p, &section.fields))
+        .unwrap_or_default();
+    let errors = match posted {
+        Some(_) => with_context(state, |ctx| {
+            form_schema::validate_section(form, section, &answers, ctx)
+        }),
+        None => Vec::new(),
+    };
+    let links: Vec<ErrorLink> = error_links(state, lang, form, &errors);
+    let fields = views(
+        state,
+        lang,
+        form,
+        &section.fields,
+        &answers,
+        &links,
+        &errors,
+    );
+    let position = form.sections.iter().position(|s| s.key == key).unwrap_or(0);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let prefix = action.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+    let next = form
+        .sections
+        .get(position + 1)
+        .map(|s| format!("{prefix}/{}", s.key));
+    page(state, req, lang, "apply/section.html", status, |ctx| {
+        ctx.insert("draft_id", "");
+        ctx.insert("service_code", service.0);
+        ctx.insert("service_name", service.1);
+        ctx.insert("office", &None::<String>);
+        ctx.insert("locked", &false);
+        ctx.insert("section_key", key);
+        ctx.insert("title", section.title.get(lang));
+        ctx.insert(
+            "intro",
+            &section.intro.as_ref().map(|t| t.get(lang).to_string()),
+        );
+        ctx.insert("source", &Some(form.source.as_str()));
+        ctx.insert("fields", &fields);
+        ctx.insert("errors", &links);
+        ctx.insert("step", &(position + 1));
+        ctx.insert("steps", &form.sections.len());
+        ctx.insert("back_to_check", &false);
+        ctx.insert("preview_action", action);
+        ctx.insert("preview_back", back);
+        ctx.insert("preview_next", &next);
+    })
+}

@@ -9,6 +9,7 @@ mod fields;
 mod place;
 
 pub use documents::{delete_file, documents, documents_done, download, upload, view as view_file};
+pub(crate) use draft::preview_page;
 pub use draft::{Row, shown, submitted_email};
 pub use draft::{check, delete_draft, delete_draft_form, save_section, section, submit, tasks};
 pub use place::{choose_place, start};
