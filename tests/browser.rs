@@ -2263,3 +2263,186 @@ async fn admin_journey(app: &common::TestApp, client: &Client, axe: &str) -> Tes
         .into())
     }
 }
+
+/// A procedure in force at level 3 or more with no stored form (it uses the generated one).
+fn service_without_form(app: &common::TestApp) -> TestResult<String> {
+    use diesel::prelude::*;
+    use portal::db::schema::{forms, services};
+    let mut conn = portal::db::establish(&app.db_url)?;
+    let with_form: Vec<String> = forms::table.select(forms::service_code).load(&mut conn)?;
+    Ok(services::table
+        .filter(services::active.eq(true))
+        .filter(services::online_level.ge(3))
+        .filter(services::code.ne_all(&with_form))
+        .order(services::code)
+        .select(services::code)
+        .first(&mut conn)?)
+}
+
+#[tokio::test]
+async fn an_administrator_builds_a_form_and_a_citizen_applies_with_it() {
+    let Some(tools) = browser_tools() else { return };
+    let Some(axe) = axe_source() else { return };
+    let _serial = one_at_a_time().await;
+    let app = common::spawn_app().await;
+    let browser = match Browser::launch(&tools, DESKTOP).await {
+        Ok(browser) => browser,
+        Err(err) => panic!("cannot start the browser: {err}"),
+    };
+    let outcome = builder_journey(&app, &browser.client, &axe).await;
+    browser
+        .finish(
+            "an_administrator_builds_a_form_and_a_citizen_applies_with_it",
+            outcome,
+        )
+        .await;
+}
+
+async fn builder_journey(app: &common::TestApp, client: &Client, axe: &str) -> TestResult {
+    let base = &app.address;
+    let mut violations = Vec::new();
+    let mut scanned = Vec::new();
+    let code = service_without_form(app)?;
+    admin_in_process(app)?;
+    admin_logs_in(app, client).await?;
+    open(client, &format!("{base}/admin/services/{code}/forms")).await?;
+    click_and_wait(
+        client,
+        &format!("form[action='/admin/services/{code}/forms/new'] button"),
+    )
+    .await?;
+    wait_for_path(client, &format!("/admin/services/{code}/forms/1/build")).await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: form builder",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+
+    // A choice, then a field shown only for one of its values (no JSON anywhere).
+    type_into(client, "#fb-key", "hinh_thuc").await?;
+    choose(client, "#fb-kind", "radio").await?;
+    type_into(client, "#fb-label-vi", "Hình thức nhận kết quả").await?;
+    type_into(
+        client,
+        "#fb-options",
+        "online | Trực tuyến | Online\nbuu_chinh | Qua bưu chính | By post",
+    )
+    .await?;
+    find(client, "form input[name='required']")
+        .await?
+        .click()
+        .await?;
+    click_and_wait(client, "form input[value='save_field'] ~ button").await?;
+    if !client.source().await?.contains("id=\"field-hinh_thuc\"") {
+        return Err(format!("the choice was not added; {}", where_we_are(client).await).into());
+    }
+    type_into(client, "#fb-key", "dia_chi_nhan").await?;
+    type_into(client, "#fb-label-vi", "Địa chỉ nhận kết quả").await?;
+    find(client, "form input[name='required']")
+        .await?
+        .click()
+        .await?;
+    choose(client, "#fb-when", "hinh_thuc").await?;
+    type_into(client, "#fb-equals", "buu_chinh").await?;
+    click_and_wait(client, "form input[value='save_field'] ~ button").await?;
+    if !text_of(client, "#field-dia_chi_nhan")
+        .await?
+        .contains("hinh_thuc = buu_chinh")
+    {
+        return Err(format!("the condition is not shown; {}", where_we_are(client).await).into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: form builder (fields)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+
+    // Previewed as the citizen will see it, then published.
+    open(
+        client,
+        &format!("{base}/admin/services/{code}/forms/1/preview"),
+    )
+    .await?;
+    tick(client, "#f-hinh_thuc-1").await?;
+    click_and_wait(client, "form[action*='/preview/'] button[value='continue']").await?;
+    if !client.source().await?.contains("href=\"#f-dia_chi_nhan\"") {
+        return Err(format!(
+            "the preview does not ask for the address; {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: built form preview",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    open(
+        client,
+        &format!("{base}/admin/services/{code}/forms/1/build"),
+    )
+    .await?;
+    click_and_wait(client, "form[action$='/publish'] button").await?;
+    click_and_wait(client, HEADER_LOGOUT_BUTTON).await?;
+
+    // The citizen applies with it: by post, the address is asked for, then the page is saved.
+    verified_citizen_over_http(app, &MAI).await?;
+    log_in(app, client, MAI.email, MAI.password).await?;
+    open(client, &format!("{base}/apply/{code}")).await?;
+    click_and_wait(client, &format!("form[action='/apply/{code}'] button[type='submit']:not(.default-submit):not([name='action'])")).await?;
+    let draft = client.current_url().await?.path().to_string();
+    if !draft.starts_with("/drafts/") {
+        return Err(format!("no draft; {}", where_we_are(client).await).into());
+    }
+    open(client, &format!("{base}{draft}/sections/thong_tin")).await?;
+    tick(client, "#f-hinh_thuc-1").await?;
+    click_and_wait(client, "button[name='_action'][value='continue']").await?;
+    if !client.source().await?.contains("href=\"#f-dia_chi_nhan\"") {
+        return Err(format!(
+            "the address was not asked for; {}",
+            where_we_are(client).await
+        )
+        .into());
+    }
+    scan_vietnamese_page(
+        client,
+        axe,
+        "apply: built form (errors)",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    type_into(client, "#f-dia_chi_nhan", "12 Tràng Tiền, Hoàn Kiếm").await?;
+    click_and_wait(client, "button[name='_action'][value='continue']").await?;
+    if client
+        .current_url()
+        .await?
+        .path()
+        .ends_with("/sections/thong_tin")
+    {
+        return Err(format!("the page was not saved; {}", where_we_are(client).await).into());
+    }
+    println!(
+        "axe-core (WCAG 2.1 A+AA) scanned:\n  {}",
+        scanned.join("\n  ")
+    );
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} violation(s):\n{}",
+            violations.len(),
+            violations.join("\n")
+        )
+        .into())
+    }
+}

@@ -278,3 +278,49 @@ pub fn publish(
         Ok(true)
     })
 }
+
+/// Replaces an unpublished version's definition (the builder's edits); false when the version
+/// is published or unknown — a published version never changes.
+pub fn save_unpublished(
+    conn: &mut DbConnection,
+    admin_id: i64,
+    code: &str,
+    version: i32,
+    def: &FormDefinition,
+    what: &str,
+    o: &super::accounts::Origin,
+) -> QueryResult<bool> {
+    super::transaction(conn, |conn| {
+        let json = serde_json::to_string_pretty(def)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        let n = diesel::update(
+            forms::table
+                .filter(forms::service_code.eq(code))
+                .filter(forms::version.eq(version))
+                .filter(forms::published.eq(false)),
+        )
+        .set(forms::definition.eq(json))
+        .execute(conn)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        audit_form(
+            conn,
+            admin_id,
+            code,
+            &format!("form version {version}: {what}"),
+            o,
+        )?;
+        Ok(true)
+    })
+}
+
+/// The highest stored version's definition, if any.
+pub fn latest(conn: &mut DbConnection, code: &str) -> QueryResult<Option<String>> {
+    forms::table
+        .filter(forms::service_code.eq(code))
+        .order(forms::version.desc())
+        .select(forms::definition)
+        .first(conn)
+        .optional()
+}

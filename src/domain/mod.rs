@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod cccd;
 pub mod dossier;
 pub mod fees;
+pub mod form_builder;
 pub mod form_schema;
 pub mod level;
 pub mod lifecycle;

@@ -198,6 +198,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
                 .route(post().to(admin::import_form_json)),
         )
         .service(
+            resource("/admin/services/{code}/forms/new").route(post().to(admin::new_form_version)),
+        )
+        .service(
+            resource("/admin/services/{code}/forms/{version}/build")
+                .route(get().to(admin::form_builder))
+                .route(post().to(admin::build_form)),
+        )
+        .service(
             resource("/admin/services/{code}/forms/{version}/preview")
                 .route(get().to(admin::preview_form_first)),
         )

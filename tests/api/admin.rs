@@ -1609,3 +1609,151 @@ async fn a_form_is_imported_checked_previewed_and_published_and_old_dossiers_kee
         "the filed form is unchanged"
     );
 }
+
+#[tokio::test]
+async fn a_form_is_built_without_json_and_a_citizen_applies_with_it() {
+    use portal::db::schema::{drafts, forms, services};
+    let app = spawn_app().await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    // A level 3 procedure with no stored form (it uses the generated one).
+    let with_form: Vec<String> = forms::table
+        .select(forms::service_code)
+        .load(&mut app.db())
+        .expect("forms");
+    let code: String = services::table
+        .filter(services::active.eq(true))
+        .filter(services::online_level.ge(3))
+        .filter(services::code.ne_all(&with_form))
+        .order(services::code)
+        .select(services::code)
+        .first(&mut app.db())
+        .expect("a service");
+    let forms_page = format!("/admin/services/{code}/forms");
+    let (status, location, _) =
+        post(&app, &root, &forms_page, &format!("{forms_page}/new"), &[]).await;
+    assert_eq!(
+        (status, location.clone()),
+        (303, format!("{forms_page}/1/build"))
+    );
+    let build = location;
+    let op = |fields: &[(&'static str, &'static str)]| fields.to_vec();
+    // A choice, then a field shown only for one of its values.
+    for fields in [
+        op(&[
+            ("op", "save_field"),
+            ("section", "thong_tin"),
+            ("key", "hinh_thuc"),
+            ("kind", "radio"),
+            ("label_vi", "Hình thức nhận kết quả"),
+            ("label_en", "How to receive the result"),
+            ("required", "on"),
+            (
+                "options",
+                "online | Trực tuyến | Online\nbuu_chinh | Qua bưu chính | By post",
+            ),
+        ]),
+        op(&[
+            ("op", "save_field"),
+            ("section", "thong_tin"),
+            ("key", "dia_chi_nhan"),
+            ("kind", "text"),
+            ("label_vi", "Địa chỉ nhận kết quả"),
+            ("required", "on"),
+            ("when_field", "hinh_thuc"),
+            ("when_equals", "buu_chinh"),
+        ]),
+        op(&[
+            ("op", "add_document"),
+            ("doc_key", "giay_uy_quyen"),
+            ("doc_vi", "Giấy ủy quyền (nếu có)"),
+        ]),
+    ] {
+        let (status, location, html) = post(&app, &root, &build, &build, &fields).await;
+        assert_eq!((status, location.as_str()), (303, build.as_str()), "{html}");
+    }
+    // A refused edit lists the problem and keeps what was typed.
+    let (status, _, html) = post(
+        &app,
+        &root,
+        &build,
+        &build,
+        &[
+            ("op", "save_field"),
+            ("section", "thong_tin"),
+            ("key", "sai"),
+            ("kind", "text"),
+            ("label_vi", "Trường sai điều kiện"),
+            ("when_field", "khong_co"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("class=\"builder-error\"") && html.contains("value=\"Trường sai điều kiện\"")
+    );
+    // Reordered: the condition must name an earlier field, so moving it first is refused.
+    let (status, _, _) = post(
+        &app,
+        &root,
+        &build,
+        &build,
+        &[
+            ("op", "move_field"),
+            ("key", "dia_chi_nhan"),
+            ("direction", "up"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "a condition on a later field");
+
+    // Previewed as the citizen sees it: the conditional field is required only by post.
+    let preview = format!("{forms_page}/1/preview/thong_tin");
+    let (status, _, html) = post(
+        &app,
+        &root,
+        &preview,
+        &preview,
+        &[("hinh_thuc", "buu_chinh")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("href=\"#f-dia_chi_nhan\""), "{html}");
+    let (status, _, _) = post(&app, &root, &preview, &preview, &[("hinh_thuc", "online")]).await;
+    assert_eq!(status, 200, "online: the address is not asked");
+
+    // Published, a citizen's new application uses it.
+    let (status, _, _) = post(
+        &app,
+        &root,
+        &forms_page,
+        &format!("{forms_page}/1/publish"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, html) = get(&app, &root, &build).await;
+    assert!(
+        html.contains("Phiên bản này đã công bố"),
+        "a published version is read-only"
+    );
+    registered_citizen(&app, "dan@example.vn", "001195012345").await;
+    let res = app.get(&format!("/apply/{code}")).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let page = res.text().await.expect("body");
+    let level = page
+        .split("name=\"level\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or("ministry")
+        .to_string();
+    let draft = crate::applications::start_draft(&app, &code, &level, "01", "00004").await;
+    let version: i32 = drafts::table
+        .order(drafts::id.desc())
+        .select(drafts::form_version)
+        .first(&mut app.db())
+        .expect("draft");
+    assert_eq!(version, 1, "the draft {draft} uses the built form");
+    let (status, html) = get(&app, &app.client, &format!("{draft}/sections/thong_tin")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Hình thức nhận kết quả") && html.contains("Qua bưu chính"));
+}

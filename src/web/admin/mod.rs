@@ -3,6 +3,7 @@
 //! server, per route; every form carries the CSRF token; every change is one transaction with
 //! an audit entry.
 
+mod builder;
 mod calendar;
 mod forms;
 mod import;
@@ -12,6 +13,7 @@ mod routing;
 mod services;
 mod versions;
 
+pub use builder::{build as build_form, builder as form_builder, new_version as new_form_version};
 pub use calendar::{
     calendar, delete_holiday, holiday_form, import_holidays, save_holiday, set_hours,
 };
