@@ -430,3 +430,99 @@ pub fn edit_record(
         Ok(Ok(version + 1))
     })
 }
+
+/// One way a procedure is carried out (online, in person, by post) with its time and fee.
+#[derive(Debug, Clone, PartialEq, Serialize, Queryable, Selectable)]
+#[diesel(table_name = service_channels)]
+pub struct ChannelRow {
+    pub id: i64,
+    pub channel: String,
+    pub processing_time: Option<f64>,
+    pub time_unit: Option<String>,
+    pub time_unit_text: String,
+    pub fee_vnd: Option<i64>,
+    pub fee_text: String,
+}
+
+pub fn channels(conn: &mut DbConnection, service_id: i64) -> QueryResult<Vec<ChannelRow>> {
+    service_channels::table
+        .filter(service_channels::service_id.eq(service_id))
+        .order(service_channels::position)
+        .select(ChannelRow::as_select())
+        .load(conn)
+}
+
+/// What an administrator sets on a channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelChange {
+    pub processing_time: Option<f64>,
+    pub time_unit: Option<String>,
+    /// None: the fee is not known.
+    pub fee_vnd: Option<i64>,
+    pub fee_text: String,
+}
+
+fn show_channel(time: Option<f64>, unit: &Option<String>, fee: Option<i64>) -> String {
+    format!(
+        "time {} {}, fee {}",
+        time.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
+        unit.as_deref().unwrap_or("-"),
+        fee.map(|f| f.to_string()).unwrap_or_else(|| "?".into())
+    )
+}
+
+/// Changes a channel's time and fee: the service's version and the catalogue's move on, with
+/// an audit entry (before → after).
+pub fn set_channel(
+    conn: &mut DbConnection,
+    admin_id: i64,
+    code: &str,
+    channel_id: i64,
+    c: &ChannelChange,
+    o: &Origin,
+) -> QueryResult<Outcome<()>> {
+    transaction(conn, |conn| {
+        let Some(s) = by_code(conn, code)? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let Some(before) = channels(conn, s.id)?
+            .into_iter()
+            .find(|x| x.id == channel_id)
+        else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let after = ChannelRow {
+            processing_time: c.processing_time,
+            time_unit: c.time_unit.clone(),
+            fee_vnd: c.fee_vnd,
+            fee_text: c.fee_text.clone(),
+            ..before.clone()
+        };
+        if after == before {
+            return Ok(Ok(()));
+        }
+        diesel::update(service_channels::table.find(channel_id))
+            .set((
+                service_channels::processing_time.eq(c.processing_time),
+                service_channels::time_unit.eq(&c.time_unit),
+                service_channels::fee_vnd.eq(c.fee_vnd),
+                service_channels::fee_text.eq(&c.fee_text),
+            ))
+            .execute(conn)?;
+        diesel::update(services::table.find(s.id))
+            .set((
+                services::version.eq(services::version + 1),
+                services::updated_at.eq(o.now),
+            ))
+            .execute(conn)?;
+        super::catalogue::bump_catalogue_version(conn)?;
+        let detail = format!(
+            "channel {}: {} → {}",
+            before.channel,
+            show_channel(before.processing_time, &before.time_unit, before.fee_vnd),
+            show_channel(c.processing_time, &c.time_unit, c.fee_vnd)
+        );
+        record(conn, admin_id, code, &detail, o)?;
+        Ok(Ok(()))
+    })
+}

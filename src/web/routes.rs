@@ -184,6 +184,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         .service(resource("/admin/services/{code}").route(get().to(admin::service)))
         .service(resource("/admin/services/{code}/level").route(post().to(admin::set_level)))
         .service(
+            resource("/admin/services/{code}/channels/{id}").route(post().to(admin::set_channel)),
+        )
+        .service(
             resource("/admin/services/{code}/record")
                 // A record's text runs to tens of kilobytes (the form default is 16 KB).
                 .app_data(web::FormConfig::default().limit(2 * 1024 * 1024))

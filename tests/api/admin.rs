@@ -760,6 +760,15 @@ async fn only_administrators_reach_administration() {
             "/admin/services/1.001193/forms".into(),
             vec![("definition", "{}")],
         ),
+        (
+            "/admin/services/1.001193/channels/1".into(),
+            vec![("fee_vnd", "5")],
+        ),
+        ("/admin/services/1.001193/forms/new".into(), vec![]),
+        (
+            "/admin/services/1.001193/forms/1/build".into(),
+            vec![("op", "remove_section"), ("key", "requester")],
+        ),
         ("/admin/services/1.001193/forms/1/publish".into(), vec![]),
         (
             "/admin/import/apply".into(),
@@ -1756,4 +1765,80 @@ async fn a_form_is_built_without_json_and_a_citizen_applies_with_it() {
     let (status, html) = get(&app, &app.client, &format!("{draft}/sections/thong_tin")).await;
     assert_eq!(status, 200);
     assert!(html.contains("Hình thức nhận kết quả") && html.contains("Qua bưu chính"));
+}
+
+#[tokio::test]
+async fn a_channel_fee_set_by_an_administrator_changes_what_level_4_needs() {
+    use portal::db::schema::{service_channels, services};
+    let app = spawn_app().await;
+    let (_, root) = admin(&app, "root@agency.vn").await;
+    let (code, channel): (String, i64) = service_channels::table
+        .inner_join(services::table)
+        .filter(services::active.eq(true))
+        .filter(service_channels::channel.eq("online"))
+        .filter(service_channels::fee_vnd.is_null())
+        .order(services::code)
+        .select((services::code, service_channels::id))
+        .first(&mut app.db())
+        .expect("an online channel without a known fee");
+    let page = format!("/admin/services/{code}");
+    let (status, html) = get(&app, &root, &page).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("chưa biết phí, lệ phí khi nộp trực tuyến"),
+        "{code}"
+    );
+    let action = format!("{page}/channels/{channel}");
+    let (status, _, _) = post(
+        &app,
+        &root,
+        &page,
+        &action,
+        &[
+            ("processing_time", "5"),
+            ("time_unit", "working_days"),
+            ("fee_vnd", "mười"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "a fee in words is refused");
+    // Every online channel of the procedure (some have several).
+    let online: Vec<i64> = service_channels::table
+        .inner_join(services::table)
+        .filter(services::code.eq(&code))
+        .filter(service_channels::channel.eq("online"))
+        .select(service_channels::id)
+        .load(&mut app.db())
+        .expect("channels");
+    for id in online {
+        let (status, location, _) = post(
+            &app,
+            &root,
+            &page,
+            &format!("{page}/channels/{id}"),
+            &[
+                ("processing_time", "5"),
+                ("time_unit", "working_days"),
+                ("fee_vnd", "0"),
+                ("fee_text", "Miễn phí"),
+            ],
+        )
+        .await;
+        assert_eq!((status, location), (303, format!("{page}?done=channel")));
+    }
+    let (_, html) = get(&app, &root, &format!("{page}?done=channel")).await;
+    assert!(
+        !html.contains("chưa biết phí, lệ phí khi nộp trực tuyến"),
+        "the fee is known now"
+    );
+    assert!(html.contains("Đã lưu thời hạn và phí"));
+    let detail: String = audit_log::table
+        .filter(audit_log::subject.eq(format!("service:{code}")))
+        .select(audit_log::detail)
+        .first(&mut app.db())
+        .expect("audit");
+    assert!(
+        detail.starts_with("channel online:") && detail.ends_with("→ time 5 working_days, fee 0"),
+        "{detail}"
+    );
 }

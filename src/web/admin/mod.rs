@@ -27,7 +27,7 @@ pub use people::{
     disable, invite, invite_form, membership, people, person, remove_membership, reset_2fa, role,
 };
 pub use routing::{delete_rule, gaps as routing_gaps, routing, rule_form, save_rule};
-pub use services::{publish as publish_service, service, services, set_level};
+pub use services::{publish as publish_service, service, services, set_channel, set_level};
 pub use versions::{edit_form as record_form, rollback, save as save_record};
 
 use actix_web::http::header;

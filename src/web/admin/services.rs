@@ -49,6 +49,9 @@ pub async fn services(
     )
 }
 
+/// The time units of a channel (`domain::calendar::TimeLimit::from_record`'s, and `other`).
+const UNITS: [&str; 6] = ["working_days", "days", "hours", "months", "years", "other"];
+
 fn payment_configured(state: &AppState) -> bool {
     let p = &state.settings.payment;
     p.hash_secret.is_some() && !p.pay_url.is_empty() && !p.tmn_code.is_empty()
@@ -84,14 +87,16 @@ async fn service_page(
 ) -> Result<HttpResponse, AppError> {
     let lang = lang_of(req);
     let online_payment = payment_configured(state);
-    let (service, facts, history): (ServiceRow, _, _) =
+    let (service, facts, history): (ServiceRow, _, (_, Vec<service_db::ChannelRow>)) =
         with_db(state, "read a service", move |conn| {
             let s = service_db::by_code(conn, &code)?.ok_or(AppError::NotFound)?;
             let f = service_db::facts(conn, &s, online_payment)?;
             let h = service_db::history(conn, &s.code, 50)?;
-            Ok((s, f, h))
+            let c = service_db::channels(conn, s.id)?;
+            Ok((s, f, (h, c)))
         })
         .await?;
+    let (history, channels) = history;
     let checks: Vec<LevelCheck> = [3, 4]
         .map(|level| LevelCheck {
             level,
@@ -117,7 +122,7 @@ async fn service_page(
         StatusCode::OK
     };
     let notice = notice
-        .filter(|n| ["level", "published", "unpublished"].contains(n))
+        .filter(|n| ["level", "published", "unpublished", "channel"].contains(n))
         .map(|n| format!("services_done_{n}"));
     page(state, req, lang, "admin/service.html", status, |ctx| {
         ctx.insert("s", &service);
@@ -130,6 +135,8 @@ async fn service_page(
         ctx.insert("history", &history);
         ctx.insert("notice", &notice);
         ctx.insert("fee", &facts.online_fee);
+        ctx.insert("channels", &channels);
+        ctx.insert("units", &UNITS);
     })
 }
 
@@ -248,4 +255,72 @@ pub async fn publish(
         "unpublished"
     };
     Ok(see_other(&format!("/admin/services/{code}?done={notice}")))
+}
+
+#[derive(Deserialize)]
+pub struct ChannelForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    processing_time: String,
+    #[serde(default)]
+    time_unit: String,
+    #[serde(default)]
+    fee_vnd: String,
+    #[serde(default)]
+    fee_text: String,
+}
+
+/// POST `/admin/services/{code}/channels/{id}`: a channel's time and fee (empty fee: unknown;
+/// 0 is free).
+pub async fn set_channel(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: AdminUser,
+    path: web::Path<(String, i64)>,
+    body: web::Form<ChannelForm>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&req, &body.csrf)?;
+    let (code, channel_id) = path.into_inner();
+    let time = match body.processing_time.trim().replace(',', ".").as_str() {
+        "" => None,
+        t => Some(
+            t.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v > 0.0 && *v <= 3650.0)
+                .ok_or(AppError::BadRequest("services_err_time"))?,
+        ),
+    };
+    let unit = match body.time_unit.trim() {
+        "" => None,
+        u if UNITS.contains(&u) => Some(u.to_string()),
+        _ => return Err(AppError::BadRequest("services_err_time")),
+    };
+    let fee = match body.fee_vnd.trim().replace(['.', ' '], "").as_str() {
+        "" => None,
+        f => Some(
+            f.parse::<i64>()
+                .ok()
+                .filter(|v| (0..=1_000_000_000).contains(v))
+                .ok_or(AppError::BadRequest("services_err_fee"))?,
+        ),
+    };
+    let fee_text = crate::domain::account::parse_line(&body.fee_text, 500)
+        .map_err(|_| AppError::BadRequest("err_too_long"))?;
+    let change = service_db::ChannelChange {
+        processing_time: time,
+        time_unit: unit,
+        fee_vnd: fee,
+        fee_text,
+    };
+    let (o, admin_id, c2) = (origin(&req), admin.0.user.id, code.clone());
+    with_db(&state, "change a channel", move |conn| {
+        Ok(service_db::set_channel(
+            conn, admin_id, &c2, channel_id, &change, &o,
+        )?)
+    })
+    .await?
+    .map_err(|_| AppError::NotFound)?;
+    refresh(&state).await?;
+    Ok(see_other(&format!("/admin/services/{code}?done=channel")))
 }
