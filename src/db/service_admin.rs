@@ -526,3 +526,18 @@ pub fn set_channel(
         Ok(Ok(()))
     })
 }
+
+/// A procedure's changes as recorded (newest first), for its public page.
+pub fn public_history(
+    conn: &mut DbConnection,
+    code: &str,
+    limit: i64,
+) -> QueryResult<Vec<(NaiveDateTime, String)>> {
+    audit_log::table
+        .filter(audit_log::subject.eq(subject(code)))
+        .filter(audit_log::event.eq(AuditEvent::ConfigChanged.as_str()))
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .select((audit_log::at, audit_log::detail))
+        .load(conn)
+}

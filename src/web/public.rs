@@ -290,6 +290,46 @@ pub async fn catalogue(
     })
 }
 
+/// A recorded change of a procedure in words for the public, or None for one that does not
+/// concern applicants (an unpublished form version, an unpublication).
+fn history_line(m: &crate::i18n::Messages, lang: Lang, detail: &str) -> Option<String> {
+    let t = |k: &str| m.text(lang, k).to_string();
+    if let Some(change) = detail.strip_prefix("online_level: ") {
+        return Some(t("history_level").replace("{change}", change));
+    }
+    if detail == "published: false → true" {
+        return Some(t("history_published"));
+    }
+    if let Some(v) = detail
+        .strip_prefix("form version ")
+        .and_then(|r| r.strip_suffix(" published"))
+    {
+        return Some(t("history_form").replace("{version}", v));
+    }
+    if let Some(channel) = detail
+        .strip_prefix("channel ")
+        .and_then(|r| r.split(':').next())
+    {
+        let label = t(&format!("channel_{channel}"));
+        return Some(t("history_channel").replace("{channel}", &label));
+    }
+    if let Some(rest) = detail.strip_prefix("version ") {
+        let (versions, fields) = rest.split_once(": ")?;
+        let to = versions.rsplit(' ').next()?;
+        let fields = fields.split(" (").next().unwrap_or("");
+        let labels: Vec<String> = fields
+            .split(", ")
+            .map(|f| t(&format!("record_{f}")))
+            .collect();
+        return Some(
+            t("history_text")
+                .replace("{version}", to)
+                .replace("{fields}", &labels.join(", ")),
+        );
+    }
+    None
+}
+
 #[derive(Serialize)]
 struct ChannelView {
     label: String,
@@ -314,8 +354,11 @@ pub async fn service(
     if let Some(res) = cache_hit(&state, &req, lang) {
         return Ok(res);
     }
-    let detail = with_db(&state, "load a service record", move |conn| {
-        Ok(db::catalogue::load_detail(conn, &code)?)
+    let (detail, changes) = with_db(&state, "load a service record", move |conn| {
+        Ok((
+            db::catalogue::load_detail(conn, &code)?,
+            db::service_admin::public_history(conn, &code, 30)?,
+        ))
     })
     .await?;
     let Some(detail) = detail else {
@@ -375,6 +418,13 @@ pub async fn service(
                 .collect()
         };
         ctx.insert("results", &results);
+        let history: Vec<(String, String)> = changes
+            .iter()
+            .filter_map(|(at, d)| {
+                history_line(m, lang, d).map(|line| (at.format("%d/%m/%Y").to_string(), line))
+            })
+            .collect();
+        ctx.insert("history", &history);
         render_body(&state, "catalogue/service.html", &ctx)
     })
 }

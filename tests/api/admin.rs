@@ -1101,6 +1101,11 @@ async fn online_levels_are_checked_and_an_unpublished_service_leaves_the_catalog
     )
     .await;
     assert_eq!((status, location), (303, format!("{page}?done=level")));
+    let (_, public) = get(&app, &client(), &format!("/services/{bare}")).await;
+    assert!(
+        public.contains(&format!("Mức độ trực tuyến: {seeded_level} → 2")),
+        "the public page shows the change"
+    );
     let (_, html) = get(&app, &root, &page).await;
     assert!(
         html.contains(&format!("online_level: {seeded_level} → 2")),
@@ -1454,6 +1459,13 @@ async fn an_edited_record_is_a_new_version_with_a_diff_and_a_rollback() {
     // The public page shows the new text at once; the dossier filed before keeps its version.
     let (_, public) = get(&app, &client(), "/services/1.001193").await;
     assert!(public.contains("Nhận kết quả điện tử"));
+    assert!(
+        public.contains(&format!(
+            "Cập nhật nội dung (phiên bản {}): Trình tự thực hiện",
+            v1 + 1
+        )),
+        "the public page says what changed"
+    );
     let filed_under: i32 = dossiers::table
         .filter(dossiers::code.eq(&code))
         .select(dossiers::service_version)
