@@ -247,10 +247,19 @@ pub struct RecordText {
     pub result_code: String,
     pub result: String,
     pub related_procedures: String,
+    /// The record's lists, one item a line (`domain::procedure::parse_lists`).
+    #[serde(default)]
+    pub implementing_levels: String,
+    #[serde(default)]
+    pub target_groups: String,
+    #[serde(default)]
+    pub legal_basis: String,
+    #[serde(default)]
+    pub documents: String,
 }
 
 /// The fields of [`RecordText`] with their names, in the order of the form.
-pub fn record_fields(r: &RecordText) -> [(&'static str, &str); 11] {
+pub fn record_fields(r: &RecordText) -> [(&'static str, &str); 15] {
     [
         ("name", &r.name),
         ("procedure_type", &r.procedure_type),
@@ -263,7 +272,137 @@ pub fn record_fields(r: &RecordText) -> [(&'static str, &str); 11] {
         ("result_code", &r.result_code),
         ("result", &r.result),
         ("related_procedures", &r.related_procedures),
+        ("implementing_levels", &r.implementing_levels),
+        ("target_groups", &r.target_groups),
+        ("legal_basis", &r.legal_basis),
+        ("documents", &r.documents),
     ]
+}
+
+/// The record's lists as stored.
+fn lists_of(
+    conn: &mut DbConnection,
+    id: i64,
+) -> QueryResult<crate::domain::procedure::RecordLists> {
+    use super::schema::{
+        service_documents as sd, service_legal_bases as sl, service_target_groups as stg,
+        target_groups as tg,
+    };
+    let implementing_levels = service_implementing_levels::table
+        .filter(service_implementing_levels::service_id.eq(id))
+        .order(service_implementing_levels::level)
+        .select(service_implementing_levels::level)
+        .load(conn)?;
+    let target_groups = stg::table
+        .inner_join(tg::table)
+        .filter(stg::service_id.eq(id))
+        .order(tg::name)
+        .select(tg::name)
+        .load(conn)?;
+    let legal_basis = sl::table
+        .filter(sl::service_id.eq(id))
+        .order(sl::position)
+        .select((sl::number, sl::title))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .map(|(number, title)| crate::domain::procedure::LegalBasis { title, number })
+        .collect();
+    let documents = sd::table
+        .filter(sd::service_id.eq(id))
+        .order(sd::position)
+        .select((
+            sd::case_name,
+            sd::name,
+            sd::originals,
+            sd::copies,
+            sd::form_template,
+        ))
+        .load::<(String, String, Option<i32>, Option<i32>, String)>(conn)?
+        .into_iter()
+        .map(
+            |(case, name, originals, copies, form_template)| crate::domain::procedure::Document {
+                name,
+                form_template,
+                originals,
+                copies,
+                case,
+            },
+        )
+        .collect();
+    Ok(crate::domain::procedure::RecordLists {
+        implementing_levels,
+        target_groups,
+        legal_basis,
+        documents,
+    })
+}
+
+/// Replaces the record's lists (the target groups a name does not find are added).
+fn write_lists(
+    conn: &mut DbConnection,
+    id: i64,
+    l: &crate::domain::procedure::RecordLists,
+) -> QueryResult<()> {
+    use super::schema::{
+        service_documents as sd, service_legal_bases as sl, service_target_groups as stg,
+        target_groups as tg,
+    };
+    diesel::delete(
+        service_implementing_levels::table.filter(service_implementing_levels::service_id.eq(id)),
+    )
+    .execute(conn)?;
+    for level in &l.implementing_levels {
+        diesel::insert_into(service_implementing_levels::table)
+            .values((
+                service_implementing_levels::service_id.eq(id),
+                service_implementing_levels::level.eq(level),
+            ))
+            .execute(conn)?;
+    }
+    diesel::delete(stg::table.filter(stg::service_id.eq(id))).execute(conn)?;
+    for name in &l.target_groups {
+        let found: Option<i64> = tg::table
+            .filter(tg::name.eq(name))
+            .select(tg::id)
+            .first(conn)
+            .optional()?;
+        let group = match found {
+            Some(g) => g,
+            None => diesel::insert_into(tg::table)
+                .values(tg::name.eq(name))
+                .returning(tg::id)
+                .get_result(conn)?,
+        };
+        diesel::insert_into(stg::table)
+            .values((stg::service_id.eq(id), stg::target_group_id.eq(group)))
+            .execute(conn)?;
+    }
+    diesel::delete(sl::table.filter(sl::service_id.eq(id))).execute(conn)?;
+    for (i, b) in l.legal_basis.iter().enumerate() {
+        diesel::insert_into(sl::table)
+            .values((
+                sl::service_id.eq(id),
+                sl::position.eq(i as i32),
+                sl::title.eq(&b.title),
+                sl::number.eq(&b.number),
+            ))
+            .execute(conn)?;
+    }
+    diesel::delete(sd::table.filter(sd::service_id.eq(id))).execute(conn)?;
+    for (i, d) in l.documents.iter().enumerate() {
+        diesel::insert_into(sd::table)
+            .values((
+                sd::service_id.eq(id),
+                sd::position.eq(i as i32),
+                sd::case_name.eq(&d.case),
+                sd::name.eq(&d.name),
+                sd::form_template.eq(&d.form_template),
+                sd::originals.eq(d.originals),
+                sd::copies.eq(d.copies),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 type RecordRow = (
@@ -300,11 +439,20 @@ pub fn record_text(
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, version, a, b)| {
+    let Some((id, version, a, b)) = row else {
+        return Ok(None);
+    };
+    let (implementing_levels, target_groups, legal_basis, documents) =
+        crate::domain::procedure::format_lists(&lists_of(conn, id)?);
+    Ok(Some((id, version, a, b)).map(|(id, version, a, b)| {
         (
             id,
             version,
             RecordText {
+                implementing_levels,
+                target_groups,
+                legal_basis,
+                documents,
                 name: a.0,
                 procedure_type: a.1,
                 decision_number: a.2,
@@ -415,6 +563,22 @@ pub fn edit_record(
                 services::updated_at.eq(o.now),
             ))
             .execute(conn)?;
+        let lists_changed = changed.iter().any(|f| {
+            matches!(
+                *f,
+                "implementing_levels" | "target_groups" | "legal_basis" | "documents"
+            )
+        });
+        if lists_changed {
+            let lists = crate::domain::procedure::parse_lists(
+                &new.implementing_levels,
+                &new.target_groups,
+                &new.legal_basis,
+                &new.documents,
+            )
+            .map_err(|e| diesel::result::Error::QueryBuilderError(e.join("; ").into()))?;
+            write_lists(conn, id, &lists)?;
+        }
         super::catalogue::bump_catalogue_version(conn)?;
         let detail = format!(
             "version {version} → {}: {}{}",

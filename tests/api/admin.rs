@@ -1398,9 +1398,10 @@ async fn an_edited_record_is_a_new_version_with_a_diff_and_a_rollback() {
             if let Some(rest) = html.split(&input).nth(1) {
                 return rest.split('"').next().unwrap_or("").to_string();
             }
-            html.split(&format!("name=\"{name}\" rows=\"6\">"))
+            html.split(&format!("name=\"{name}\" rows=\"6\""))
                 .nth(1)
-                .and_then(|s| s.split("</textarea>").next())
+                .and_then(|s| s.split_once('>'))
+                .and_then(|(_, s)| s.split("</textarea>").next())
                 .unwrap_or("")
                 .to_string()
         };
@@ -1423,6 +1424,10 @@ async fn an_edited_record_is_a_new_version_with_a_diff_and_a_rollback() {
             "result_code",
             "result",
             "related_procedures",
+            "implementing_levels",
+            "target_groups",
+            "legal_basis",
+            "documents",
         ]
         .iter()
         .map(|n| (n.to_string(), unescape(value(n))))
@@ -1502,7 +1507,7 @@ async fn an_edited_record_is_a_new_version_with_a_diff_and_a_rollback() {
         .select((services::version, services::steps))
         .first(&mut app.db())
         .expect("service");
-    assert_eq!((v3, steps_v3), (v2 + 1, steps_v1));
+    assert_eq!((v3, &steps_v3), (v2 + 1, &steps_v1));
     let details: Vec<String> = audit_log::table
         .filter(audit_log::subject.eq("service:1.001193"))
         .order(audit_log::id)
@@ -1515,6 +1520,39 @@ async fn an_edited_record_is_a_new_version_with_a_diff_and_a_rollback() {
             format!("version {v1} → {v2}: steps (rút gọn trình tự)"),
             format!("version {v2} → {v3}: steps (khôi phục phiên bản {v1})"),
         ]
+    );
+
+    // The record's lists: a bad line is named and nothing changes; a new legal basis is public.
+    let (_, html) = get(&app, &root, page).await;
+    let mut fields = form(&html, &steps_v3, "", v3);
+    let legal = fields
+        .iter_mut()
+        .find(|(k, _)| k == "legal_basis")
+        .expect("legal basis");
+    legal.1.push_str("\n99/2031/QH15 | Luật thử nghiệm");
+    let mut bad = fields.clone();
+    bad.iter_mut()
+        .find(|(k, _)| k == "implementing_levels")
+        .expect("levels")
+        .1 = "cấp huyện".into();
+    let refs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, _, html) = post(&app, &root, page, page, &refs).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("implementing_levels line 1"), "{html}");
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, _, _) = post(&app, &root, page, page, &refs).await;
+    assert_eq!(status, 303);
+    let (_, public) = get(&app, &client(), "/services/1.001193").await;
+    assert!(
+        public.contains("Luật thử nghiệm"),
+        "the new legal basis is on the public page"
+    );
+    assert!(
+        public.contains("Căn cứ pháp lý"),
+        "and its change in the history"
     );
 }
 

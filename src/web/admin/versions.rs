@@ -51,6 +51,14 @@ pub struct EditForm {
     result: String,
     #[serde(default)]
     related_procedures: String,
+    #[serde(default)]
+    implementing_levels: String,
+    #[serde(default)]
+    target_groups: String,
+    #[serde(default)]
+    legal_basis: String,
+    #[serde(default)]
+    documents: String,
 }
 
 impl EditForm {
@@ -69,6 +77,10 @@ impl EditForm {
             result_code: t(&self.result_code),
             result: t(&self.result),
             related_procedures: t(&self.related_procedures),
+            implementing_levels: t(&self.implementing_levels),
+            target_groups: t(&self.target_groups),
+            legal_basis: t(&self.legal_basis),
+            documents: t(&self.documents),
         }
     }
 }
@@ -78,6 +90,8 @@ struct FieldView {
     key: &'static str,
     value: String,
     long: bool,
+    /// One item a line, with a hint on how to write it.
+    list: bool,
 }
 
 fn fields_of(r: &RecordText) -> Vec<FieldView> {
@@ -89,6 +103,10 @@ fn fields_of(r: &RecordText) -> Vec<FieldView> {
             long: !matches!(
                 key,
                 "name" | "procedure_type" | "decision_number" | "result_code"
+            ),
+            list: matches!(
+                key,
+                "implementing_levels" | "target_groups" | "legal_basis" | "documents"
             ),
         })
         .collect()
@@ -203,6 +221,15 @@ pub async fn save(
         .iter()
         .any(|(_, v)| v.chars().count() > FIELD_MAX);
     let note = parse_line(&body.note, NOTE_MAX).ok();
+    if let Err(errors) = crate::domain::procedure::parse_lists(
+        &record.implementing_levels,
+        &record.target_groups,
+        &record.legal_basis,
+        &record.documents,
+    ) {
+        let text = format!("{} {}", m("services_err_lists"), errors.join("; "));
+        return edit_page(&state, &req, code, Some(record), Some(text)).await;
+    }
     if record.name.chars().count() < 3 || too_long || note.is_none() {
         let key = if record.name.chars().count() < 3 {
             "services_err_name"
