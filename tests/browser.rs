@@ -2248,6 +2248,23 @@ async fn admin_journey(app: &common::TestApp, client: &Client, axe: &str) -> Tes
     scan_vietnamese_page(client, axe, "admin: import", &mut violations, &mut scanned).await?;
     open(client, &format!("{base}/admin/audit")).await?;
     scan_vietnamese_page(client, axe, "admin: audit", &mut violations, &mut scanned).await?;
+    open(client, &format!("{base}/admin/outbox")).await?;
+    scan_vietnamese_page(client, axe, "admin: outbox", &mut violations, &mut scanned).await?;
+    open(client, &format!("{base}/admin/routing/1")).await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: routing rule",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
+    open(
+        client,
+        &format!("{base}/admin/calendar/holidays/2031-03-05"),
+    )
+    .await?;
+    scan_vietnamese_page(client, axe, "admin: holiday", &mut violations, &mut scanned).await?;
     println!(
         "axe-core (WCAG 2.1 A+AA) scanned:\n  {}",
         scanned.join("\n  ")
