@@ -12,6 +12,7 @@ pub mod form_schema;
 pub mod level;
 pub mod lifecycle;
 pub mod login;
+pub mod open311;
 pub mod procedure;
 pub mod rating;
 pub mod routing;

@@ -39,7 +39,10 @@ pub fn render_error<B: MessageBody + 'static>(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    if marked.is_none() && (content_type.starts_with("text/html") || content_type.contains("json"))
+    if marked.is_none()
+        && (content_type.starts_with("text/html")
+            || content_type.contains("json")
+            || content_type.contains("xml"))
     {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

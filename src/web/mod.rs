@@ -12,6 +12,7 @@ pub mod directory;
 pub mod errors;
 pub mod flash;
 pub mod multipart;
+pub mod open311;
 pub mod pay;
 pub mod protocol;
 pub mod public;

@@ -5,7 +5,7 @@
 use actix_web::web::{self, get, post, resource};
 
 use super::{
-    account, admin, api, apply, assets, citizen, directory, pay, public, staff, tracking,
+    account, admin, api, apply, assets, citizen, directory, open311, pay, public, staff, tracking,
     twofactor, verify,
 };
 
@@ -241,6 +241,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         .service(resource("/admin/calendar/holidays/{day}").route(get().to(admin::holiday_form)))
         .service(resource("/admin/calendar/hours").route(post().to(admin::set_hours)))
         .service(resource("/admin/calendar/import").route(post().to(admin::import_holidays)))
+        // Open311 GeoReport v2
+        .service(resource("/open311/{file}").route(get().to(open311::discovery)))
+        .service(resource("/open311/v2/{file}").route(get().to(open311::services)))
+        .service(resource("/open311/v2/services/{file}").route(get().to(open311::definition)))
         // JSON API
         .service(
             web::scope("/api/v1")

@@ -12,6 +12,7 @@ mod bad_input;
 mod catalogue;
 mod i18n_and_cache;
 mod json_api;
+mod open311;
 mod protocol;
 mod seed;
 mod service_page;
