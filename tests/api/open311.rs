@@ -166,3 +166,71 @@ async fn discovery_services_and_definitions_in_json_and_xml() {
     assert!(xml_paths(&xml).contains(&"errors/error/description".to_string()));
     assert_eq!(get(&app, "/open311/v2/services.csv").await.0, 404);
 }
+
+/// The third-party client's side: both formats, the list and a definition, printed as JSON.
+const CLIENT: &str = r#"
+import json, sys
+from georeport import GeoReport
+root = sys.argv[1]
+out = {}
+for fmt in ("json", "xml"):
+    client = GeoReport(root, output_format=fmt)
+    services = client.get_service_list()
+    birth = [s for s in services if s["service_code"] == "1.001193"]
+    definition = client.get_service_definition("1.001193")
+    attributes = definition["attributes"]
+    if fmt == "xml":
+        attributes = attributes["attribute"]
+    out[fmt] = {
+        "count": len(services),
+        "birth_name": birth[0]["service_name"] if birth else None,
+        "codes": [a["code"] for a in attributes],
+    }
+print(json.dumps(out))
+"#;
+
+fn georeport_available() -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import georeport"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("PORTAL_REQUIRE_GEOREPORT").as_deref() != Ok("1"),
+            "PORTAL_REQUIRE_GEOREPORT=1 but python3 cannot import georeport: pip install georeport"
+        );
+        println!("skipping: python3 cannot import georeport (pip install georeport)");
+    }
+    ok
+}
+
+#[tokio::test]
+async fn a_third_party_open311_client_reads_both_formats() {
+    if !georeport_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let root = format!("{}/open311/v2", app.address);
+    let output = tokio::process::Command::new("python3")
+        .args(["-c", CLIENT, &root])
+        .output()
+        .await
+        .expect("python3");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let (json, xml) = (&seen["json"], &seen["xml"]);
+    assert!(json["count"].as_u64().expect("count") > 100);
+    assert_eq!(json["count"], xml["count"], "the same list in both formats");
+    let name = json["birth_name"].as_str().expect("name");
+    assert!(name.to_lowercase().contains("khai sinh"), "{name}");
+    assert_eq!(json["birth_name"], xml["birth_name"]);
+    assert!(json["codes"].as_array().expect("codes").len() > 10);
+    assert_eq!(
+        json["codes"], xml["codes"],
+        "the same definition in both formats"
+    );
+}
