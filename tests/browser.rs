@@ -1023,6 +1023,7 @@ async fn axe_scan(app: &common::TestApp, client: &Client, axe: &str) -> TestResu
             format!("{base}/services?q=giay+phep+lai+xe"),
         ),
         ("service page".to_string(), service),
+        ("open data".to_string(), format!("{base}/open-data")),
     ];
 
     let mut violations = Vec::new();

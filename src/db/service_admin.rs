@@ -705,3 +705,12 @@ pub fn public_history(
         .select((audit_log::at, audit_log::detail))
         .load(conn)
 }
+
+/// When a published procedure last changed (the open data's update time).
+pub fn last_update(conn: &mut DbConnection) -> QueryResult<Option<NaiveDateTime>> {
+    services::table
+        .filter(services::active.eq(true))
+        .filter(services::published.eq(true))
+        .select(diesel::dsl::max(services::updated_at))
+        .first(conn)
+}

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod flash;
 pub mod multipart;
 pub mod open311;
+pub mod open_data;
 pub mod pay;
 pub mod protocol;
 pub mod public;

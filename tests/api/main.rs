@@ -13,6 +13,7 @@ mod catalogue;
 mod i18n_and_cache;
 mod json_api;
 mod open311;
+mod open_data;
 mod protocol;
 mod seed;
 mod service_page;
