@@ -1024,6 +1024,7 @@ async fn axe_scan(app: &common::TestApp, client: &Client, axe: &str) -> TestResu
         ),
         ("service page".to_string(), service),
         ("open data".to_string(), format!("{base}/open-data")),
+        ("scoreboard".to_string(), format!("{base}/scoreboard")),
     ];
 
     let mut violations = Vec::new();

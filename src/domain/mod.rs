@@ -16,4 +16,5 @@ pub mod open311;
 pub mod procedure;
 pub mod rating;
 pub mod routing;
+pub mod scoreboard;
 pub mod status;

@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod public;
 pub mod redirect;
 pub mod routes;
+pub mod scoreboard;
 pub mod staff;
 pub mod tracking;
 pub mod twofactor;

@@ -5,8 +5,8 @@
 use actix_web::web::{self, get, post, resource};
 
 use super::{
-    account, admin, api, apply, assets, citizen, directory, open_data, open311, pay, public, staff,
-    tracking, twofactor, verify,
+    account, admin, api, apply, assets, citizen, directory, open_data, open311, pay, public,
+    scoreboard, staff, tracking, twofactor, verify,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
@@ -241,6 +241,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         .service(resource("/admin/calendar/holidays/{day}").route(get().to(admin::holiday_form)))
         .service(resource("/admin/calendar/hours").route(post().to(admin::set_hours)))
         .service(resource("/admin/calendar/import").route(post().to(admin::import_holidays)))
+        .service(resource("/scoreboard").route(get().to(scoreboard::index)))
         // Open data
         .service(resource("/open-data").route(get().to(open_data::index)))
         .service(resource("/open-data/{file}").route(get().to(open_data::catalogue)))

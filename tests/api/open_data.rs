@@ -88,3 +88,55 @@ async fn the_catalogue_downloads_state_their_licence_and_match_the_catalogue() {
     assert!(html.contains(&format!("{} thủ tục", records.len())));
     assert_eq!(app.get("/open-data/other.csv").await.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn the_scoreboard_counts_the_catalogue_exactly() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app
+        .get("/open-data/catalogue.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let records = doc["records"].as_array().expect("records");
+    let level = |r: &serde_json::Value| r["online_level"].as_i64().unwrap_or(0);
+    let online = records.iter().filter(|r| level(r) >= 3).count();
+    let full = records.iter().filter(|r| level(r) == 4).count();
+    let (status, html) = app.get_text("/scoreboard").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("role=\"img\"") && html.contains("<title id=\"chart-title\">"));
+    let rows: Vec<(String, Vec<String>)> = html
+        .split("<tr class=\"scoreboard-row\">")
+        .skip(1)
+        .map(|row| {
+            let row = row.split("</tr>").next().unwrap_or("");
+            let name = row
+                .split("<th scope=\"row\">")
+                .nth(1)
+                .and_then(|s| s.split("</th>").next())
+                .unwrap_or("")
+                .to_string();
+            let cells = row
+                .split("<td>")
+                .skip(1)
+                .map(|c| c.split("</td>").next().unwrap_or("").to_string())
+                .collect();
+            (name, cells)
+        })
+        .collect();
+    let (portal, cells) = rows.last().expect("the portal's row");
+    assert_eq!(portal, "Toàn cổng");
+    assert_eq!(cells[0], records.len().to_string());
+    let pct = |part: usize| (part as f64 * 1000.0 / records.len() as f64).round() / 10.0;
+    assert_eq!(cells[1], format!("{}% ({online})", pct(online)));
+    assert_eq!(cells[2], format!("{}% ({full})", pct(full)));
+    let ministries: usize = rows[..rows.len() - 1]
+        .iter()
+        .map(|(_, c)| c[0].parse::<usize>().expect("count"))
+        .sum();
+    assert_eq!(
+        ministries,
+        records.len(),
+        "the ministries add up to the portal"
+    );
+}
