@@ -15,10 +15,16 @@ use crate::error::AppError;
 pub const LICENCE: &str = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/): the portal's own data (online levels, routing); the procedure records are public government information from the National Public Service Portal (Decree 42/2022/ND-CP)";
 
 /// What changed in the datasets' shape, newest first.
-const CHANGELOG: [(&str, &str); 1] = [(
-    "2026-11-30",
-    "catalogue.csv and catalogue.json: code, name, field, ministry, implementing agency, implementing levels, online level, online fee",
-)];
+const CHANGELOG: [(&str, &str); 2] = [
+    (
+        "2026-11-30",
+        "scoreboard-catalogue.csv and .json: per ministry and for the portal, procedures, offered online, fully online, fee-charging, fee paid online",
+    ),
+    (
+        "2026-11-30",
+        "catalogue.csv and catalogue.json: code, name, field, ministry, implementing agency, implementing levels, online level, online fee",
+    ),
+];
 
 #[derive(Serialize)]
 struct Record<'a> {
@@ -93,7 +99,24 @@ pub fn catalogue_csv(services: &[ServiceSummary]) -> String {
     out
 }
 
-/// GET `/open-data/catalogue.csv` and `/open-data/catalogue.json`.
+/// The scoreboard's catalogue table as CSV: one row per ministry, then the portal's (an empty
+/// code, the name `portal`).
+pub fn scoreboard_csv(rows: &[crate::domain::scoreboard::CatalogueRow]) -> String {
+    let mut out = format!("# Licence: {LICENCE}\r\n");
+    out.push_str("ministry_code,ministry,total,online,full,fee_charging,fee_online\r\n");
+    for r in rows {
+        cell(&mut out, &r.key);
+        out.push(',');
+        cell(&mut out, &r.name);
+        out.push_str(&format!(
+            ",{},{},{},{},{}\r\n",
+            r.total, r.online, r.full, r.fee_charging, r.fee_online
+        ));
+    }
+    out
+}
+
+/// GET `/open-data/catalogue.{csv,json}` and `/open-data/scoreboard-catalogue.{csv,json}`.
 pub async fn catalogue(
     state: web::Data<AppState>,
     file: web::Path<String>,
@@ -109,6 +132,24 @@ pub async fn catalogue(
                 "catalogue_version": cat.version,
                 "count": records.len(),
                 "records": records,
+            });
+            (doc.to_string(), "application/json")
+        }
+        "scoreboard-catalogue.csv" => (
+            scoreboard_csv(&super::scoreboard::catalogue_rows(&state, "portal")),
+            "text/csv; charset=utf-8",
+        ),
+        "scoreboard-catalogue.json" => {
+            let rows = super::scoreboard::catalogue_rows(&state, "portal");
+            let doc = serde_json::json!({
+                "licence": LICENCE,
+                "definitions": {
+                    "online": "procedures at level 3 or 4 / published procedures",
+                    "full": "procedures at level 4 / published procedures",
+                    "fee_online": "procedures at level 4 with an online fee above 0 / procedures with an online fee above 0",
+                },
+                "catalogue_version": cat.version,
+                "rows": rows,
             });
             (doc.to_string(), "application/json")
         }

@@ -139,4 +139,34 @@ async fn the_scoreboard_counts_the_catalogue_exactly() {
         records.len(),
         "the ministries add up to the portal"
     );
+
+    // The same table as open data.
+    let csv = app
+        .get("/open-data/scoreboard-catalogue.csv")
+        .await
+        .text()
+        .await
+        .expect("csv");
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("# Licence: CC BY 4.0"));
+    assert_eq!(
+        lines[1],
+        "ministry_code,ministry,total,online,full,fee_charging,fee_online"
+    );
+    assert_eq!(lines.len(), 2 + rows.len());
+    let last = lines.last().expect("the portal's row");
+    assert!(
+        last.starts_with(&format!(",portal,{},{online},{full},", records.len())),
+        "{last}"
+    );
+    let json: serde_json::Value = app
+        .get("/open-data/scoreboard-catalogue.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let json_rows = json["rows"].as_array().expect("rows");
+    assert_eq!(json_rows.len(), rows.len());
+    assert_eq!(json_rows.last().expect("portal")["total"], records.len());
+    assert!(json["definitions"]["online"].is_string());
 }
