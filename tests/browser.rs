@@ -1776,7 +1776,12 @@ fn officer_in_process(app: &common::TestApp) -> TestResult {
 /// Logs the officer in: password, then the first-login enrolment of the authenticator (the
 /// code computed from the secret the page shows, as an app would).
 async fn officer_logs_in(app: &common::TestApp, client: &Client) -> TestResult {
-    log_in(app, client, OFFICER_EMAIL, OFFICER_PASSWORD).await?;
+    staff_logs_in(app, client, OFFICER_EMAIL).await
+}
+
+/// A staff member (password `OFFICER_PASSWORD`) logs in and enrols the authenticator.
+async fn staff_logs_in(app: &common::TestApp, client: &Client, email: &str) -> TestResult {
+    log_in(app, client, email, OFFICER_PASSWORD).await?;
     wait_for_path(client, "/login/2fa").await?;
     let secret: String = text_of(client, "#totp-secret")
         .await?
@@ -2042,18 +2047,7 @@ fn admin_in_process(app: &common::TestApp) -> TestResult {
 }
 
 async fn admin_logs_in(app: &common::TestApp, client: &Client) -> TestResult {
-    log_in(app, client, ADMIN_EMAIL, OFFICER_PASSWORD).await?;
-    wait_for_path(client, "/login/2fa").await?;
-    let secret: String = text_of(client, "#totp-secret")
-        .await?
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let code = portal::security::totp::code_at(&secret, chrono::Utc::now().timestamp())
-        .map_err(|e| format!("no code for the secret shown: {e:?}"))?;
-    type_into(client, "#f-code", &code).await?;
-    click_and_wait(client, "form[action='/login/2fa/enrol'] button").await?;
-    Ok(())
+    staff_logs_in(app, client, ADMIN_EMAIL).await
 }
 
 #[tokio::test]

@@ -534,17 +534,15 @@ pub fn routable_service(
     }))
 }
 
-/// The online services (level 3–4) an office receives: those whose deciding rule, at a level
-/// they are implemented at, sends them to this kind of office (and, for a ministry, this one).
-pub fn services_received(
+/// Every service in force at `min_level` or above, by code, with what routing looks at and the
+/// levels it is implemented at (two queries, whatever the number of services).
+pub fn services_with_levels(
     conn: &mut DbConnection,
-    office: &Office,
-    limit: usize,
-) -> QueryResult<(Vec<(String, String)>, usize)> {
-    let all_rules = rules(conn)?;
-    let rows: Vec<(i64, String, String, i64, i64)> = services::table
+    min_level: i32,
+) -> QueryResult<Vec<RoutableService>> {
+    let rows: Vec<(i64, String, String, i64, i64, i32)> = services::table
         .filter(services::active.eq(true))
-        .filter(services::online_level.ge(3))
+        .filter(services::online_level.ge(min_level))
         .order(services::code)
         .select((
             services::id,
@@ -552,6 +550,7 @@ pub fn services_received(
             services::name,
             services::field_id,
             services::ministry_id,
+            services::online_level,
         ))
         .load(conn)?;
     let mut levels: HashMap<i64, Vec<String>> = HashMap::new();
@@ -564,15 +563,36 @@ pub fn services_received(
     {
         levels.entry(id).or_default().push(level);
     }
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, code, name, field_id, ministry_id, online_level)| RoutableService {
+                levels: levels.remove(&id).unwrap_or_default(),
+                id,
+                code,
+                name,
+                field_id,
+                ministry_id,
+                online_level,
+            },
+        )
+        .collect())
+}
+
+/// The online services (level 3–4) an office receives: those whose deciding rule, at a level
+/// they are implemented at, sends them to this kind of office (and, for a ministry, this one).
+pub fn services_received(
+    conn: &mut DbConnection,
+    office: &Office,
+    limit: usize,
+) -> QueryResult<(Vec<(String, String)>, usize)> {
+    let all_rules = rules(conn)?;
     let mut out = Vec::new();
     let mut total = 0;
-    for (id, code, name, field_id, ministry_id) in rows {
-        let key = ServiceKey {
-            code: &code,
-            field_id,
-            ministry_id,
-        };
-        let received = levels.get(&id).into_iter().flatten().any(|l| {
+    for svc in services_with_levels(conn, 3)? {
+        let key = svc.key();
+        let ministry_id = svc.ministry_id;
+        let received = svc.levels.iter().any(|l| {
             Level::parse(l)
                 .and_then(|lvl| crate::domain::routing::decide(&all_rules, &key, lvl))
                 .is_some_and(|r| {
@@ -585,7 +605,7 @@ pub fn services_received(
         if received {
             total += 1;
             if out.len() < limit {
-                out.push((code, name));
+                out.push((svc.code.clone(), svc.name.clone()));
             }
         }
     }

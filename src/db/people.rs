@@ -414,25 +414,3 @@ pub fn reset_second_factor(
         Ok(Ok(()))
     })
 }
-
-/// Offices to choose from when adding a membership: by part of the name or the office id.
-pub fn find_offices(
-    conn: &mut DbConnection,
-    text: &str,
-    limit: i64,
-) -> QueryResult<Vec<(i64, String, String)>> {
-    let text = text.trim();
-    let mut q = agencies::table.into_boxed();
-    if !text.is_empty() {
-        q = q.filter(
-            agencies::name
-                .like(audit::contains_pattern(text))
-                .escape('\\')
-                .or(agencies::office_id.eq(text)),
-        );
-    }
-    q.order(agencies::name)
-        .limit(limit)
-        .select((agencies::id, agencies::office_id, agencies::name))
-        .load(conn)
-}

@@ -11,11 +11,11 @@ use serde::Serialize;
 use super::accounts::Origin;
 use super::audit::{self, Entry};
 use super::directory::{self, Office, Place};
-use super::schema::{agencies, fields, routing_rules, service_implementing_levels, services};
+use super::schema::{agencies, fields, routing_rules, services};
 use super::{DbConnection, transaction};
 use crate::domain::admin::{Outcome, Refusal};
 use crate::domain::audit::AuditEvent;
-use crate::domain::routing::{Level, Rule, ServiceKey, Target, decide};
+use crate::domain::routing::{Level, Rule, Target, decide};
 
 /// A rule as the administrator reads it.
 #[derive(Debug, Clone, Serialize)]
@@ -348,50 +348,21 @@ pub struct GapReport {
 pub fn gaps(conn: &mut DbConnection, limit: usize, now: NaiveDateTime) -> QueryResult<GapReport> {
     use super::schema::provinces;
     let rules = directory::rules(conn)?;
-    let rows: Vec<(i64, String, String, i64, i64, i32)> = services::table
-        .filter(services::active.eq(true))
-        .order(services::code)
-        .select((
-            services::id,
-            services::code,
-            services::name,
-            services::field_id,
-            services::ministry_id,
-            services::online_level,
-        ))
-        .load(conn)?;
-    let mut levels: HashMap<i64, Vec<Level>> = HashMap::new();
-    for (id, level) in service_implementing_levels::table
-        .select((
-            service_implementing_levels::service_id,
-            service_implementing_levels::level,
-        ))
-        .load::<(i64, String)>(conn)?
-    {
-        if let Some(l) = Level::parse(&level) {
-            levels.entry(id).or_default().push(l);
-        }
-    }
     let mut services_out = Vec::new();
     let mut total = 0;
-    for (id, code, name, field_id, ministry_id, online_level) in rows {
-        let key = ServiceKey {
-            code: &code,
-            field_id,
-            ministry_id,
-        };
-        let mut ls = levels.remove(&id).unwrap_or_default();
+    for svc in directory::services_with_levels(conn, 1)? {
+        let mut ls: Vec<Level> = svc.levels.iter().filter_map(|l| Level::parse(l)).collect();
         ls.sort();
         ls.dedup();
         for level in ls {
-            if decide(&rules, &key, level).is_none() {
+            if decide(&rules, &svc.key(), level).is_none() {
                 total += 1;
                 if services_out.len() < limit {
                     services_out.push(Gap {
-                        code: code.clone(),
-                        name: name.clone(),
+                        code: svc.code.clone(),
+                        name: svc.name.clone(),
                         level: level.as_str(),
-                        online_level,
+                        online_level: svc.online_level,
                     });
                 }
             }

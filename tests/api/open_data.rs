@@ -74,13 +74,12 @@ async fn the_catalogue_downloads_state_their_licence_and_match_the_catalogue() {
                 .write_all(csv.as_bytes())?;
             child.wait_with_output()
         });
-    if let Ok(out) = parsed {
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout).trim(),
-            format!("{} 1", records.len()),
-            "every row has the header's 8 columns"
-        );
-    }
+    let out = parsed.expect("python3 reads the CSV");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{} 1", records.len()),
+        "every row has the header's 8 columns"
+    );
 
     let (status, html) = app.get_text("/open-data").await;
     assert_eq!(status, 200);

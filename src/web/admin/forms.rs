@@ -221,10 +221,6 @@ pub async fn publish(
     if !done {
         return Err(AppError::NotFound);
     }
-    let s = state.clone();
-    tokio::task::spawn_blocking(move || s.refresh_catalogue())
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(AppError::Internal)?;
+    super::refresh_catalogue(&state).await?;
     Ok(see_other(&format!("/admin/services/{code}/forms")))
 }

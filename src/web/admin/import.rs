@@ -246,10 +246,6 @@ pub async fn apply(
     })
     .await?;
     state.storage.delete(&key).await.ok();
-    let s = state.clone();
-    tokio::task::spawn_blocking(move || s.refresh_catalogue())
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(AppError::Internal)?;
+    super::refresh_catalogue(&state).await?;
     plan_page(&state, &req, &plan, None, true)
 }

@@ -104,6 +104,17 @@ fn origin(req: &HttpRequest) -> db::accounts::Origin {
     }
 }
 
+/// Rebuilds this instance's catalogue now (after a change that moved its version), so the
+/// next public request shows the change; other instances follow within their poll interval.
+async fn refresh_catalogue(state: &web::Data<AppState>) -> Result<(), AppError> {
+    let s = state.clone();
+    tokio::task::spawn_blocking(move || s.refresh_catalogue())
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(AppError::Internal)?;
+    Ok(())
+}
+
 pub async fn audit(
     state: web::Data<AppState>,
     req: HttpRequest,

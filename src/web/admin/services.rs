@@ -158,16 +158,6 @@ pub async fn service(
     .await
 }
 
-/// Rebuilds this instance's catalogue now, so the next public request shows the change.
-async fn refresh(state: &web::Data<AppState>) -> Result<(), AppError> {
-    let s = state.clone();
-    tokio::task::spawn_blocking(move || s.refresh_catalogue())
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(AppError::Internal)?;
-    Ok(())
-}
-
 #[derive(Deserialize)]
 pub struct LevelForm {
     #[serde(rename = "_csrf", default)]
@@ -209,7 +199,7 @@ pub async fn set_level(
     .map_err(|_| AppError::NotFound)?;
     match outcome {
         Ok(()) => {
-            refresh(&state).await?;
+            super::refresh_catalogue(&state).await?;
             Ok(see_other(&format!("/admin/services/{code}?done=level")))
         }
         Err(problems) => service_page(&state, &req, code, Some((level, problems)), None).await,
@@ -248,7 +238,7 @@ pub async fn publish(
     })
     .await?
     .map_err(|_| AppError::NotFound)?;
-    refresh(&state).await?;
+    super::refresh_catalogue(&state).await?;
     let notice = if published {
         "published"
     } else {
@@ -321,6 +311,6 @@ pub async fn set_channel(
     })
     .await?
     .map_err(|_| AppError::NotFound)?;
-    refresh(&state).await?;
+    super::refresh_catalogue(&state).await?;
     Ok(see_other(&format!("/admin/services/{code}?done=channel")))
 }

@@ -254,7 +254,7 @@ pub async fn save(
     .await?;
     match outcome {
         Ok(_) => {
-            refresh(&state).await?;
+            super::refresh_catalogue(&state).await?;
             Ok(see_other(&format!(
                 "/admin/services/{code}/record?done=saved"
             )))
@@ -313,7 +313,7 @@ pub async fn rollback(
     .await?;
     match outcome {
         Ok(_) => {
-            refresh(&state).await?;
+            super::refresh_catalogue(&state).await?;
             Ok(see_other(&format!(
                 "/admin/services/{code}/record?done=saved"
             )))
@@ -324,13 +324,4 @@ pub async fn rollback(
             edit_page(&state, &req, code, None, Some(msg)).await
         }
     }
-}
-
-async fn refresh(state: &web::Data<AppState>) -> Result<(), AppError> {
-    let s = state.clone();
-    tokio::task::spawn_blocking(move || s.refresh_catalogue())
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(AppError::Internal)?;
-    Ok(())
 }
