@@ -47,11 +47,25 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// The scoreboard's dossier indicators.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
     /// Administrator accounts.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Recompute every dossier's indicators and every scoreboard cell from the timeline.
+    Rebuild,
+    /// Count overdue dossiers, then compare the kept cells with the timeline (exit 1 when they
+    /// differ, listing each difference).
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -124,6 +138,38 @@ async fn main() -> Result<()> {
                 started.elapsed().as_secs_f64(),
                 report.offices.first().map(String::as_str).unwrap_or("-")
             );
+        }
+        Command::Stats { command } => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get()?;
+            let now = chrono::Utc::now().naive_utc();
+            let started = std::time::Instant::now();
+            match command {
+                StatsCommand::Rebuild => {
+                    let r = portal::db::stats::rebuild(&mut conn, now)?;
+                    println!(
+                        "{} dossiers, {} cells in {:.1} s",
+                        r.dossiers,
+                        r.cells,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                StatsCommand::Check => {
+                    while portal::db::stats::sweep(&mut conn, now, 10_000)? > 0 {}
+                    let differences = portal::db::stats::check(&mut conn, now)?;
+                    for d in &differences {
+                        println!("{d}");
+                    }
+                    println!(
+                        "{} difference(s) in {:.1} s",
+                        differences.len(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    if !differences.is_empty() {
+                        std::process::exit(1);
+                    }
+                }
+            }
         }
         Command::Admin {
             command: AdminCommand::Create { email, name },

@@ -34,6 +34,12 @@ pub fn prepare_database(settings: &Settings) -> Result<db::Pool> {
         let report = db::seed::run(&mut conn, &settings.data_dir)?;
         tracing::info!(?report, "seed");
     }
+    // Dossiers without their indicators (a database from before them, or loaded in bulk): the
+    // scoreboard's cells are rebuilt from the timeline.
+    if db::stats::missing(&mut conn)? {
+        let rebuilt = db::stats::rebuild(&mut conn, chrono::Utc::now().naive_utc())?;
+        tracing::info!(?rebuilt, "scoreboard indicators rebuilt");
+    }
     if settings.demo {
         crate::demo::ensure(&mut conn)?;
         tracing::warn!(

@@ -542,7 +542,7 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
         .returning(dossiers::id)
         .get_result(conn)?;
     super::workspace::bump(conn, draft.agency_id, Status::Submitted.stage().code(), 1)?;
-    diesel::insert_into(dossier_events::table)
+    let event_row: i64 = diesel::insert_into(dossier_events::table)
         .values((
             dossier_events::dossier_id.eq(dossier_id),
             dossier_events::at.eq(input.now),
@@ -553,7 +553,10 @@ fn submit_in(conn: &mut DbConnection, input: &SubmitInput) -> Result<Submitted, 
             dossier_events::note.eq(""),
             dossier_events::internal.eq(false),
         ))
-        .execute(conn)?;
+        .returning(dossier_events::id)
+        .get_result(conn)?;
+    super::stats::refresh(conn, dossier_id, input.now)?;
+    super::webhooks::enqueue(conn, dossier_id, event_row, input.now)?;
     diesel::update(attachments::table.filter(attachments::draft_id.eq(draft.id)))
         .set((
             attachments::dossier_id.eq(Some(dossier_id)),
@@ -698,7 +701,7 @@ pub fn apply_move(conn: &mut DbConnection, m: &Move) -> Result<Dossier, MoveErro
             super::workspace::bump(conn, d.agency_id, d.stage, -1)?;
             super::workspace::bump(conn, d.agency_id, to.stage().code(), 1)?;
         }
-        diesel::insert_into(dossier_events::table)
+        let event_row: i64 = diesel::insert_into(dossier_events::table)
             .values((
                 dossier_events::dossier_id.eq(d.id),
                 dossier_events::at.eq(m.now),
@@ -709,7 +712,10 @@ pub fn apply_move(conn: &mut DbConnection, m: &Move) -> Result<Dossier, MoveErro
                 dossier_events::note.eq(note),
                 dossier_events::internal.eq(false),
             ))
-            .execute(conn)?;
+            .returning(dossier_events::id)
+            .get_result(conn)?;
+        super::stats::refresh(conn, d.id, m.now)?;
+        super::webhooks::enqueue(conn, d.id, event_row, m.now)?;
         let moved = Dossier {
             status: to,
             stage: to.stage().code(),

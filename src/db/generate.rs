@@ -341,6 +341,7 @@ pub fn run(conn: &mut DbConnection, o: &Options) -> Result<Report> {
         Ok(())
     })?;
     crate::db::workspace::recount(conn)?;
+    crate::db::stats::rebuild(conn, o.now)?;
     if let DbConnection::Postgresql(c) = conn {
         diesel::sql_query(
             "SELECT setval(pg_get_serial_sequence('dossiers', 'id'), (SELECT MAX(id) FROM dossiers))",

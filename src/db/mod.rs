@@ -28,8 +28,10 @@ pub mod second_factor;
 pub mod seed;
 pub mod service_admin;
 pub mod sessions;
+pub mod stats;
 pub mod types;
 pub mod users;
+pub mod webhooks;
 pub mod workspace;
 
 use std::time::Duration;

@@ -147,6 +147,7 @@ pub fn issue(conn: &mut DbConnection, i: &Issue) -> Result<(Dossier, ResultRow),
                 results::issued_at.eq(i.now),
             ))
             .execute(conn)?;
+        super::stats::refresh(conn, moved.id, i.now)?;
         let row = of_dossier(conn, moved.id)?.ok_or(MoveError::NotFound)?;
         Ok((moved, row))
     })
@@ -273,17 +274,23 @@ pub fn rate(
     if dossier.status != crate::domain::status::Status::Delivered {
         return Ok(Err(RatingRefusal::NotDelivered));
     }
-    let n = crate::with_backend!(conn, |c| diesel::insert_into(ratings::table)
-        .values((
-            ratings::dossier_id.eq(dossier.id),
-            ratings::user_id.eq(Some(user_id)),
-            ratings::scores.eq(scores.to_text()),
-            ratings::total.eq(scores.total()),
-            ratings::comment.eq(comment),
-            ratings::rated_at.eq(now),
-        ))
-        .on_conflict_do_nothing()
-        .execute(c))?;
+    let n = super::transaction(conn, |conn| {
+        let n = crate::with_backend!(&mut *conn, |c| diesel::insert_into(ratings::table)
+            .values((
+                ratings::dossier_id.eq(dossier.id),
+                ratings::user_id.eq(Some(user_id)),
+                ratings::scores.eq(scores.to_text()),
+                ratings::total.eq(scores.total()),
+                ratings::comment.eq(comment),
+                ratings::rated_at.eq(now),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        if n == 1 {
+            super::stats::refresh(conn, dossier.id, now)?;
+        }
+        Ok::<_, diesel::result::Error>(n)
+    })?;
     Ok(if n == 1 {
         Ok(())
     } else {

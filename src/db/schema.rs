@@ -516,7 +516,83 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dossier_stats (dossier_id) {
+        dossier_id -> BigInt,
+        agency_id -> BigInt,
+        province_code -> Text,
+        ministry_id -> BigInt,
+        month -> Text,
+        tally -> Text,
+        watch_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    stat_cells (scope, scope_key, period) {
+        scope -> Text,
+        scope_key -> Text,
+        period -> Text,
+        received -> BigInt,
+        online -> BigInt,
+        counter -> BigInt,
+        post -> BigInt,
+        finished -> BigInt,
+        withdrawn -> BigInt,
+        on_time -> BigInt,
+        late -> BigInt,
+        overdue_now -> BigInt,
+        days_sum -> BigInt,
+        days_n -> BigInt,
+        charged -> BigInt,
+        paid_online -> BigInt,
+        with_result -> BigInt,
+        e_result -> BigInt,
+        rated -> BigInt,
+        negative -> BigInt,
+        s1 -> BigInt,
+        s2 -> BigInt,
+        s3 -> BigInt,
+        s4 -> BigInt,
+        s5 -> BigInt,
+        s6 -> BigInt,
+        s7 -> BigInt,
+        s8 -> BigInt,
+        s9 -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        agency_id -> BigInt,
+        url -> Text,
+        secret -> Text,
+        active -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        dossier_id -> BigInt,
+        event_id -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Text,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(wards -> provinces (province_code));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(services -> fields (field_id));
 diesel::joinable!(service_channels -> services (service_id));
 diesel::joinable!(service_documents -> services (service_id));
@@ -571,6 +647,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     drafts,
     dossiers,
     dossier_events,
+    dossier_stats,
+    stat_cells,
+    webhooks,
+    webhook_deliveries,
     office_sequences,
     attachments,
     payments,

@@ -664,6 +664,7 @@ pub fn handover(conn: &mut DbConnection, h: &HandoverInput) -> Result<Dossier, M
             &event_note,
             internal,
         )?;
+        super::stats::refresh(conn, x.id, h.now)?;
         let detail = match &h.what {
             Handover::Transfer(_) | Handover::Consult(_) | Handover::Assign(_) => {
                 format!("{} {}", h.what.action(), event_note)

@@ -30,6 +30,8 @@ pub struct Report {
     pub settled: usize,
     /// Daily digests queued for office leads (by the one worker that claimed the day).
     pub digests: usize,
+    /// Open dossiers whose due date passed, counted again for the scoreboard.
+    pub swept: usize,
 }
 
 /// The lead digest goes out on working days from this local hour.
@@ -236,6 +238,7 @@ impl Jobs {
             report.expired += 1;
         }
         report.digests = self.digest(&mut conn, now)?;
+        report.swept = crate::db::stats::sweep(&mut conn, now, 5 * BATCH)?;
         Ok((report, files))
     }
 

@@ -246,6 +246,64 @@ pub async fn me(super::auth::ApiUser(user): super::auth::ApiUser) -> HttpRespons
         })
 }
 
+/// The scoreboard's dossier indicators of one scope for a period.
+#[derive(Serialize, ToSchema)]
+pub struct Statistics {
+    /// `portal`, `ministries`, `provinces` or `offices`.
+    pub scope: String,
+    /// `YYYY`, `YYYY-Qn` or `YYYY-MM` (local time, by the month dossiers were received in).
+    pub period: String,
+    /// Ranked: on-time rate, then dossiers received, then name.
+    pub items: Vec<super::scoreboard::ScopeRow>,
+    /// Where each figure is defined in plain words.
+    pub definitions: String,
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct StatisticsQuery {
+    /// `2026`, `2026-Q1` or `2026-03`; the current year when absent.
+    #[param(pattern = "^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
+    pub period: Option<String>,
+}
+
+/// The dossier indicators (shared/domain.md §7) for the portal, or per ministry, province or
+/// office: received by channel, finished, open, withdrawn, on time, overdue now, average working
+/// days, paid online, electronic results, satisfaction and the nine rating indicators.
+#[utoipa::path(get, path = "/api/v1/statistics/{scope}", tag = "statistics",
+    params(("scope" = String, Path, description = "portal, ministries, provinces or offices", pattern = "^(portal|ministries|provinces|offices)$"), StatisticsQuery),
+    responses((status = 200, body = Statistics),
+        (status = 400, description = "The period cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such scope", body = Problem, content_type = "application/problem+json")))]
+pub async fn statistics(
+    state: web::Data<AppState>,
+    scope: web::Path<String>,
+    q: web::Query<StatisticsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let plural = scope.into_inner();
+    let kept = super::scoreboard::scope_of(&plural).ok_or(AppError::NotFound)?;
+    let period = super::scoreboard::period_of(q.period.as_deref())?;
+    let items = {
+        let period = period.clone();
+        with_db(&state, "read the statistics", move |conn| {
+            Ok(super::scoreboard::scope_rows(
+                conn, kept, &period, "portal",
+            )?)
+        })
+        .await?
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "public, max-age=60"))
+        .json(Statistics {
+            scope: plural,
+            period,
+            items,
+            definitions: format!(
+                "{}/scoreboard#definitions",
+                state.settings.public_url.trim_end_matches('/')
+            ),
+        }))
+}
+
 struct BearerScheme;
 
 impl utoipa::Modify for BearerScheme {
@@ -275,7 +333,8 @@ impl utoipa::Modify for BearerScheme {
         provinces,
         wards,
         me,
-        super::tracking::api_dossier
+        super::tracking::api_dossier,
+        statistics
     ),
     modifiers(&BearerScheme),
     components(schemas(
@@ -298,7 +357,10 @@ impl utoipa::Modify for BearerScheme {
         Problem,
         Me,
         super::tracking::DossierStatus,
-        super::tracking::DossierEvent
+        super::tracking::DossierEvent,
+        Statistics,
+        super::scoreboard::ScopeRow,
+        crate::domain::indicators::Figures
     ))
 )]
 pub struct ApiDoc;

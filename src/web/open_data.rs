@@ -15,7 +15,11 @@ use crate::error::AppError;
 pub const LICENCE: &str = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/): the portal's own data (online levels, routing); the procedure records are public government information from the National Public Service Portal (Decree 42/2022/ND-CP)";
 
 /// What changed in the datasets' shape, newest first.
-const CHANGELOG: [(&str, &str); 2] = [
+const CHANGELOG: [(&str, &str); 3] = [
+    (
+        "2026-12-01",
+        "scoreboard-{portal,ministries,provinces,offices}.csv and .json?period=YYYY|YYYY-Qn|YYYY-MM: the dossier indicators of every scoreboard table (received by channel, finished, withdrawn, open, on time, late, overdue now, average working days, charged and paid online, results and electronic results, ratings, negative ratings, satisfaction, the nine indicators' averages)",
+    ),
     (
         "2026-11-30",
         "scoreboard-catalogue.csv and .json: per ministry and for the portal, procedures, offered online, fully online, fee-charging, fee paid online",
@@ -116,12 +120,97 @@ pub fn scoreboard_csv(rows: &[crate::domain::scoreboard::CatalogueRow]) -> Strin
     out
 }
 
-/// GET `/open-data/catalogue.{csv,json}` and `/open-data/scoreboard-catalogue.{csv,json}`.
+/// The scoreboard's dossier indicators of one scope as CSV: the licence line, the header, one
+/// row per office, province, ministry (ranked as on the page) or the portal's one row.
+pub fn indicators_csv(period: &str, rows: &[super::scoreboard::ScopeRow]) -> String {
+    let mut out = format!("# Licence: {LICENCE}\r\n");
+    out.push_str("key,name,period,received,online,counter,post,finished,withdrawn,open,on_time,late,overdue_now,on_time_pct,avg_working_days,charged,paid_online,paid_online_pct,with_result,e_result,e_result_pct,rated,negative,satisfaction_pct");
+    for k in crate::domain::rating::INDICATORS {
+        out.push_str(&format!(",avg_{k}"));
+    }
+    out.push_str("\r\n");
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for r in rows {
+        let f = &r.figures;
+        cell(&mut out, &r.key);
+        out.push(',');
+        cell(&mut out, &r.name);
+        out.push_str(&format!(
+            ",{period},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            f.received,
+            f.online,
+            f.counter,
+            f.post,
+            f.finished,
+            f.withdrawn,
+            f.open,
+            f.on_time,
+            f.late,
+            f.overdue_now,
+            opt(f.on_time_pct),
+            opt(f.avg_days),
+            f.charged,
+            f.paid_online,
+            opt(f.paid_online_pct),
+            f.with_result,
+            f.e_result,
+            opt(f.e_result_pct),
+            f.rated,
+            f.negative,
+            opt(f.satisfaction),
+        ));
+        for a in &f.indicators {
+            out.push(',');
+            out.push_str(&opt(*a));
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// GET `/open-data/catalogue.{csv,json}`, `/open-data/scoreboard-catalogue.{csv,json}` and
+/// `/open-data/scoreboard-{portal,ministries,provinces,offices}.{csv,json}?period=`.
 pub async fn catalogue(
     state: web::Data<AppState>,
     file: web::Path<String>,
+    q: web::Query<super::scoreboard::BoardQuery>,
 ) -> Result<HttpResponse, AppError> {
     let cat = state.catalogue();
+    if let Some((name, ext)) = file
+        .strip_prefix("scoreboard-")
+        .and_then(|f| f.rsplit_once('.'))
+        .filter(|(_, ext)| matches!(*ext, "csv" | "json"))
+        && let Some(scope) = super::scoreboard::scope_of(name)
+    {
+        let period = super::scoreboard::period_of(q.period.as_deref())?;
+        let rows = {
+            let period = period.clone();
+            super::with_db(&state, "read the scoreboard for open data", move |conn| {
+                Ok(super::scoreboard::scope_rows(
+                    conn, scope, &period, "portal",
+                )?)
+            })
+            .await?
+        };
+        let (body, kind) = if ext == "csv" {
+            (indicators_csv(&period, &rows), "text/csv; charset=utf-8")
+        } else {
+            let doc = serde_json::json!({
+                "licence": LICENCE,
+                "scope": name,
+                "period": period,
+                "definitions": format!("{}/scoreboard#definitions", state.settings.public_url.trim_end_matches('/')),
+                "rows": rows,
+            });
+            (doc.to_string(), "application/json")
+        };
+        return Ok(download(
+            &format!("scoreboard-{name}-{period}.{ext}"),
+            kind,
+            body,
+            60,
+        ));
+    }
     let (body, kind) = match file.as_str() {
         "catalogue.csv" => (catalogue_csv(&cat.services), "text/csv; charset=utf-8"),
         "catalogue.json" => {
@@ -155,9 +244,14 @@ pub async fn catalogue(
         }
         _ => return Err(AppError::NotFound),
     };
-    Ok(HttpResponse::Ok()
+    Ok(download(&file, kind, body, 300))
+}
+
+/// A dataset's answer: its type, cache time, licence link and file name.
+fn download(file: &str, kind: &str, body: String, max_age: u32) -> HttpResponse {
+    HttpResponse::Ok()
         .content_type(kind)
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))
         .insert_header((
             header::LINK,
             "<https://creativecommons.org/licenses/by/4.0/>; rel=\"license\"",
@@ -166,7 +260,7 @@ pub async fn catalogue(
             header::CONTENT_DISPOSITION,
             format!("inline; filename=\"{file}\""),
         ))
-        .body(body))
+        .body(body)
 }
 
 /// GET `/open-data`: the datasets, their size and update, the licence and the changelog.
@@ -196,6 +290,12 @@ pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpR
                     .replace("{updated}", &updated),
             );
             ctx.insert("updated", &updated);
+            ctx.insert(
+                "year",
+                &crate::domain::calendar::to_local(chrono::Utc::now().naive_utc())
+                    .format("%Y")
+                    .to_string(),
+            );
             ctx.insert("licence", LICENCE);
             ctx.insert("changelog", &CHANGELOG);
         },

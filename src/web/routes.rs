@@ -242,6 +242,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         .service(resource("/admin/calendar/hours").route(post().to(admin::set_hours)))
         .service(resource("/admin/calendar/import").route(post().to(admin::import_holidays)))
         .service(resource("/scoreboard").route(get().to(scoreboard::index)))
+        .service(resource("/scoreboard/offices").route(get().to(scoreboard::ranking)))
+        .service(resource("/scoreboard/{scope}/{key}").route(get().to(scoreboard::detail)))
         // Open data
         .service(resource("/open-data").route(get().to(open_data::index)))
         .service(resource("/open-data/{file}").route(get().to(open_data::catalogue)))
@@ -261,6 +263,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
                 .service(resource("/provinces/{code}/wards").route(get().to(api::wards)))
                 .service(resource("/me").route(get().to(api::me)))
                 .service(resource("/dossiers/{code}").route(get().to(tracking::api_dossier)))
+                .service(resource("/statistics/{scope}").route(get().to(api::statistics)))
                 .service(resource("/openapi.json").route(get().to(api::openapi_json))),
         );
     if demo {

@@ -15,6 +15,7 @@ mod json_api;
 mod open311;
 mod open_data;
 mod protocol;
+mod scoreboard;
 mod seed;
 mod service_page;
 mod storage_s3;

@@ -35,7 +35,8 @@ async fn every_api_answer_is_typed_json_first_repeated_and_revalidated() {
     for path in paths.keys() {
         let filled = path
             .replace("{code}/wards", "01/wards")
-            .replace("{code}", "1.001193");
+            .replace("{code}", "1.001193")
+            .replace("{scope}", "offices");
         assert!(!filled.contains('{'), "unfilled parameter in {path}");
         urls.push(filled.clone());
         if path.ends_with("/services") || path.ends_with("/search") {

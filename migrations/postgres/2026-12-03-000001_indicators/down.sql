@@ -1,0 +1,2 @@
+DROP TABLE stat_cells;
+DROP TABLE dossier_stats;
