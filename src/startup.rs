@@ -180,6 +180,7 @@ impl Application {
                 places: state.places.clone(),
                 gateway: state.settings.payment.clone(),
                 messages: state.messages.clone(),
+                http: crate::jobs::Jobs::webhook_client()?,
             })
             .spawn();
         }

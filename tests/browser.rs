@@ -1015,6 +1015,29 @@ async fn scan_vietnamese_page(
 async fn axe_scan(app: &common::TestApp, client: &Client, axe: &str) -> TestResult {
     let base = &app.address;
     let service = service_page_from_search(app, client, "giay+phep+lai+xe").await?;
+    // Dossiers over the past year, so the scoreboard's tables and charts have figures.
+    let (year, office) = {
+        let mut conn = app.db();
+        portal::db::generate::run(
+            &mut conn,
+            &portal::db::generate::Options {
+                dossiers: 400,
+                offices: 4,
+                seed: 7,
+                now: chrono::Utc::now().naive_utc(),
+            },
+        )
+        .map_err(|e| format!("{e:#}"))?;
+        let year = portal::db::stats::years(&mut conn)?
+            .first()
+            .cloned()
+            .ok_or("no year with dossiers")?;
+        let office = portal::db::stats::cells(&mut conn, "office", &year)?
+            .first()
+            .map(|(k, _)| k.clone())
+            .ok_or("no office with dossiers")?;
+        (year, office)
+    };
     let pages = [
         ("home (vi)".to_string(), format!("{base}/")),
         ("catalogue".to_string(), format!("{base}/services")),
@@ -1024,7 +1047,18 @@ async fn axe_scan(app: &common::TestApp, client: &Client, axe: &str) -> TestResu
         ),
         ("service page".to_string(), service),
         ("open data".to_string(), format!("{base}/open-data")),
-        ("scoreboard".to_string(), format!("{base}/scoreboard")),
+        (
+            "scoreboard".to_string(),
+            format!("{base}/scoreboard?period={year}"),
+        ),
+        (
+            "scoreboard: ranking".to_string(),
+            format!("{base}/scoreboard/offices?period={year}"),
+        ),
+        (
+            "scoreboard: an office".to_string(),
+            format!("{base}/scoreboard/offices/{office}?period={year}"),
+        ),
     ];
 
     let mut violations = Vec::new();
@@ -2170,6 +2204,37 @@ async fn admin_journey(app: &common::TestApp, client: &Client, axe: &str) -> Tes
     scan_vietnamese_page(client, axe, "admin: offices", &mut violations, &mut scanned).await?;
     open(client, &format!("{base}/admin/offices/00004.00.00.H01")).await?;
     scan_vietnamese_page(client, axe, "admin: office", &mut violations, &mut scanned).await?;
+    {
+        let mut conn = app.db();
+        let ward: i64 = {
+            use diesel::prelude::*;
+            portal::db::schema::agencies::table
+                .filter(portal::db::schema::agencies::office_id.eq("00004.00.00.H01"))
+                .select(portal::db::schema::agencies::id)
+                .first(&mut conn)?
+        };
+        portal::db::webhooks::add(
+            &mut conn,
+            ward,
+            "https://motcua.example.gov.vn/portal-events",
+            "secret",
+            None,
+            chrono::Utc::now().naive_utc(),
+        )?;
+    }
+    open(
+        client,
+        &format!("{base}/admin/offices/00004.00.00.H01/webhooks"),
+    )
+    .await?;
+    scan_vietnamese_page(
+        client,
+        axe,
+        "admin: webhooks",
+        &mut violations,
+        &mut scanned,
+    )
+    .await?;
 
     // Services: unpublished, the public page is gone; published again, it is back.
     open(client, &format!("{base}/services/1.001193")).await?;

@@ -32,6 +32,9 @@ pub struct Report {
     pub digests: usize,
     /// Open dossiers whose due date passed, counted again for the scoreboard.
     pub swept: usize,
+    /// Webhook deliveries made, and attempts that failed (to be tried again).
+    pub webhooks_delivered: usize,
+    pub webhooks_failed: usize,
 }
 
 /// The lead digest goes out on working days from this local hour.
@@ -52,7 +55,12 @@ pub struct Jobs {
     pub places: crate::catalogue::places::Places,
     pub gateway: crate::payments::GatewaySettings,
     pub messages: crate::i18n::Messages,
+    /// Webhook deliveries: no redirects followed, 10 s at most per attempt.
+    pub http: reqwest::Client,
 }
+
+/// Webhook deliveries sent per pass.
+const WEBHOOK_BATCH: i64 = 100;
 
 impl Jobs {
     pub fn new(pool: Pool, settings: &crate::config::Settings) -> Result<Arc<Jobs>> {
@@ -68,7 +76,18 @@ impl Jobs {
             tera: crate::startup::load_templates(settings)?,
             storage: crate::storage::from_settings(settings)?,
             public_url: settings.public_url.trim_end_matches('/').to_string(),
+            http: Jobs::webhook_client()?,
         }))
+    }
+
+    /// The client webhook deliveries are sent with.
+    pub fn webhook_client() -> Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .user_agent("public-service-portal-webhooks/1")
+            .build()
+            .context("the webhook client")
     }
 
     /// One pass of every job, at `now` (UTC): the database work on the blocking pool, then the
@@ -85,7 +104,59 @@ impl Jobs {
         }
         let mut report = report;
         self.reconcile(now, &mut report).await?;
+        let (delivered, failed) = self.deliver_webhooks(now).await?;
+        report.webhooks_delivered = delivered;
+        report.webhooks_failed = failed;
         Ok(report)
+    }
+
+    /// Sends the webhook deliveries due at `now` (the oldest undelivered event of each webhook
+    /// and dossier, claimed so no other worker sends it), each signed when it leaves; keeps
+    /// every outcome. (delivered, failed).
+    pub async fn deliver_webhooks(self: &Arc<Self>, now: NaiveDateTime) -> Result<(usize, usize)> {
+        use crate::domain::webhook::{EVENT_HEADER, SIGNATURE_HEADER, sign};
+        let me = self.clone();
+        let due = tokio::task::spawn_blocking(move || -> Result<Vec<db::webhooks::Due>> {
+            let mut conn = me.pool.get().context("database connection")?;
+            Ok(db::webhooks::claim_due(&mut conn, now, WEBHOOK_BATCH)?)
+        })
+        .await
+        .context("claiming webhook deliveries")??;
+        let (mut delivered, mut failed) = (0, 0);
+        for d in due {
+            let signature = sign(
+                &d.secret,
+                chrono::Utc::now().timestamp(),
+                d.payload.as_bytes(),
+            );
+            let sent = self
+                .http
+                .post(&d.url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(EVENT_HEADER, &d.event_id)
+                .header(SIGNATURE_HEADER, signature)
+                .body(d.payload.clone())
+                .send()
+                .await;
+            let outcome = match sent {
+                Ok(res) if res.status().is_success() => Ok(()),
+                Ok(res) => Err(format!("HTTP {}", res.status().as_u16())),
+                Err(e) => Err(format!("{e}")),
+            };
+            if outcome.is_ok() {
+                delivered += 1;
+            } else {
+                failed += 1;
+            }
+            let me = self.clone();
+            tokio::task::spawn_blocking(move || -> Result<()> {
+                let mut conn = me.pool.get().context("database connection")?;
+                Ok(db::webhooks::record(&mut conn, &d, outcome, now)?)
+            })
+            .await
+            .context("recording a webhook delivery")??;
+        }
+        Ok((delivered, failed))
     }
 
     /// Asks the gateway about payments pending for longer than `RECONCILE_AFTER`.

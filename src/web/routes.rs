@@ -180,6 +180,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
                 .route(get().to(admin::office))
                 .route(post().to(admin::save_office)),
         )
+        .service(
+            resource("/admin/offices/{office_id}/webhooks")
+                .route(get().to(admin::webhooks))
+                .route(post().to(admin::add_webhook)),
+        )
+        .service(
+            resource("/admin/offices/{office_id}/webhooks/{id}/active")
+                .route(post().to(admin::toggle_webhook)),
+        )
+        .service(
+            resource("/admin/offices/{office_id}/webhooks/deliveries/{id}/resend")
+                .route(post().to(admin::resend_delivery)),
+        )
         .service(resource("/admin/services").route(get().to(admin::services)))
         .service(resource("/admin/services/{code}").route(get().to(admin::service)))
         .service(resource("/admin/services/{code}/level").route(post().to(admin::set_level)))

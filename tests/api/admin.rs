@@ -10,7 +10,7 @@ use crate::accounts::{csrf_of, last_email, link_in, registered_citizen};
 use crate::authz::{STAFF_PASSWORD, create_staff, enrol};
 use crate::common::{TestApp, client, spawn_app};
 
-async fn get(app: &TestApp, http: &reqwest::Client, path: &str) -> (u16, String) {
+pub(crate) async fn get(app: &TestApp, http: &reqwest::Client, path: &str) -> (u16, String) {
     let res = http
         .get(format!("{}{path}", app.address))
         .send()
@@ -20,7 +20,7 @@ async fn get(app: &TestApp, http: &reqwest::Client, path: &str) -> (u16, String)
 }
 
 /// Posts a form with the CSRF token read from `page`; status, Location and body.
-async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     http: &reqwest::Client,
     page: &str,
@@ -47,7 +47,7 @@ async fn post(
 }
 
 /// An administrator, logged in with the second factor.
-async fn admin(app: &TestApp, email: &str) -> (i64, reqwest::Client) {
+pub(crate) async fn admin(app: &TestApp, email: &str) -> (i64, reqwest::Client) {
     let id = create_staff(app, email, Role::Admin);
     let http = client();
     enrol(app, &http, email).await;
@@ -677,6 +677,7 @@ async fn only_administrators_reach_administration() {
         "/admin/routing/1",
         "/admin/offices",
         "/admin/offices/00004.00.00.H01",
+        "/admin/offices/00004.00.00.H01/webhooks",
         "/admin/services",
         "/admin/services/1.001193",
         "/admin/import",
@@ -741,6 +742,18 @@ async fn only_administrators_reach_administration() {
             vec![("address", "x"), ("auto_assign", "on")],
         ),
         (
+            "/admin/offices/00004.00.00.H01/webhooks".into(),
+            vec![("url", "https://evil.example/in")],
+        ),
+        (
+            "/admin/offices/00004.00.00.H01/webhooks/1/active".into(),
+            vec![],
+        ),
+        (
+            "/admin/offices/00004.00.00.H01/webhooks/deliveries/1/resend".into(),
+            vec![],
+        ),
+        (
             "/admin/services/1.001193/level".into(),
             vec![("level", "1")],
         ),
@@ -797,6 +810,11 @@ async fn only_administrators_reach_administration() {
         .get_result(&mut app.db())
         .expect("rules");
     assert_eq!(rules, 1, "the rule is still there");
+    let hooks: i64 = portal::db::schema::webhooks::table
+        .count()
+        .get_result(&mut app.db())
+        .expect("webhooks");
+    assert_eq!(hooks, 0, "no webhook was registered");
     assert_eq!(
         get(&app, &anonymous, "/services/1.001193").await.0,
         200,

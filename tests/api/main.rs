@@ -19,4 +19,5 @@ mod scoreboard;
 mod seed;
 mod service_page;
 mod storage_s3;
+mod webhooks;
 mod workspace;

@@ -12,6 +12,7 @@ mod people;
 mod routing;
 mod services;
 mod versions;
+mod webhooks;
 
 pub use builder::{build as build_form, builder as form_builder, new_version as new_form_version};
 pub use calendar::{
@@ -29,6 +30,7 @@ pub use people::{
 pub use routing::{delete_rule, gaps as routing_gaps, routing, rule_form, save_rule};
 pub use services::{publish as publish_service, service, services, set_channel, set_level};
 pub use versions::{edit_form as record_form, rollback, save as save_record};
+pub use webhooks::{add_webhook, resend_delivery, toggle_webhook, webhooks};
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
