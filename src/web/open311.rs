@@ -2,7 +2,15 @@
 //! `services.xml`: every published procedure that can be filed online, level 3 or 4, with the
 //! level and the field in `description`, `keywords` and `group`) and service definitions
 //! generated from each procedure's form (`services/{code}.json` / `.xml`). Errors use the
-//! standard's format. Requests (`POST requests`, `GET requests`) are not offered yet.
+//! standard's format.
+//!
+//! Requests need an API key (`api_key`, or `Authorization: Bearer`; a citizen creates one on the
+//! account page): `POST requests` starts a draft for the key holder at the office routed from
+//! the place given (else the account's) with the attributes as answers, and files it at once
+//! when nothing else is needed (no document, no fee): then the answer is the dossier code as
+//! `service_request_id`, otherwise a `token` (the draft, finished on the portal). `GET
+//! requests`, `requests/{id}` and `tokens/{id}` show only the key holder's own dossiers: dossiers
+//! are personal, so unlike a city's public pothole list they are never listed to anyone else.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -152,4 +160,498 @@ pub async fn definition(
         json,
         open311::definition_xml(&def),
     ))
+}
+
+/// The key holder, or the spec-format error to answer.
+async fn key_holder(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    format: &Format,
+    api_key: Option<String>,
+) -> Result<Result<crate::db::users::User, HttpResponse>, AppError> {
+    let lang = lang_of(req);
+    let m = |k: &str| state.messages.text(lang, k).to_string();
+    let key = api_key.filter(|k| !k.trim().is_empty()).or_else(|| {
+        req.headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(super::auth::bearer_token)
+            .map(str::to_string)
+    });
+    let Some(key) = key else {
+        return Ok(Err(error(
+            StatusCode::UNAUTHORIZED,
+            format,
+            &m("open311_key_required"),
+        )));
+    };
+    let hash = crate::security::tokens::hash_token(key.trim());
+    let now = chrono::Utc::now().naive_utc();
+    let user = with_db(state, "resolve an Open311 API key", move |conn| {
+        Ok(crate::db::api_tokens::owner(conn, &hash, now)?)
+    })
+    .await?;
+    Ok(match user {
+        Some(u) if u.role() == crate::domain::account::Role::Citizen => Ok(u),
+        Some(_) => Err(error(
+            StatusCode::FORBIDDEN,
+            format,
+            &m("open311_citizens_only"),
+        )),
+        None => Err(error(
+            StatusCode::UNAUTHORIZED,
+            format,
+            &m("open311_key_invalid"),
+        )),
+    })
+}
+
+/// ISO 8601 in Vietnam's time, as the spec's examples give it.
+fn iso(t: chrono::NaiveDateTime) -> String {
+    crate::domain::calendar::to_local(t)
+        .format("%Y-%m-%dT%H:%M:%S+07:00")
+        .to_string()
+}
+
+/// `service_requests` / `request` XML from rows of (element, value).
+fn requests_xml(rows: &[Vec<(&str, String)>]) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<service_requests>");
+    for row in rows {
+        out.push_str("<request>");
+        for (name, value) in row {
+            out.push_str(&format!("<{name}>{}</{name}>", open311::escape(value)));
+        }
+        out.push_str("</request>");
+    }
+    out.push_str("</service_requests>\n");
+    out
+}
+
+fn rows_json(rows: &[Vec<(&str, String)>]) -> String {
+    let list: Vec<serde_json::Map<String, serde_json::Value>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|(k, v)| {
+                    let value = if v.is_empty()
+                        && matches!(*k, "service_request_id" | "token" | "expected_datetime")
+                    {
+                        serde_json::Value::Null
+                    } else {
+                        serde_json::Value::String(v.clone())
+                    };
+                    (k.to_string(), value)
+                })
+                .collect()
+        })
+        .collect();
+    serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
+}
+
+fn rows_answer(status: StatusCode, format: &Format, rows: &[Vec<(&str, String)>]) -> HttpResponse {
+    let mut res = answer(status, format, rows_json(rows), requests_xml(rows));
+    // Personal data: never kept by a shared cache.
+    res.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// A dossier as an Open311 request.
+#[derive(Debug, Clone, diesel::Queryable)]
+struct RequestRow {
+    code: String,
+    status: i32,
+    service_code: String,
+    service_name: String,
+    office: String,
+    submitted_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+    due_at: Option<chrono::NaiveDateTime>,
+}
+
+fn request_fields(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    r: &RequestRow,
+) -> Vec<(&'static str, String)> {
+    let status = crate::domain::status::Status::from_code(r.status);
+    let closed = status.is_some_and(crate::domain::status::Status::is_finished);
+    vec![
+        ("service_request_id", r.code.clone()),
+        ("status", if closed { "closed" } else { "open" }.to_string()),
+        (
+            "status_notes",
+            status
+                .map(|s| state.messages.text(lang, &s.message_key()).to_string())
+                .unwrap_or_default(),
+        ),
+        ("service_name", r.service_name.clone()),
+        ("service_code", r.service_code.clone()),
+        ("description", String::new()),
+        ("agency_responsible", r.office.clone()),
+        ("service_notice", String::new()),
+        ("requested_datetime", iso(r.submitted_at)),
+        ("updated_datetime", iso(r.updated_at)),
+        ("expected_datetime", r.due_at.map(iso).unwrap_or_default()),
+        ("address", String::new()),
+        ("address_id", String::new()),
+        ("zipcode", String::new()),
+        ("media_url", String::new()),
+    ]
+}
+
+/// The filters of `GET requests`.
+#[derive(Default)]
+struct Filters {
+    ids: Vec<String>,
+    service_code: Option<String>,
+    start: Option<chrono::NaiveDateTime>,
+    end: Option<chrono::NaiveDateTime>,
+    status: Option<bool>,
+}
+
+fn load_requests(
+    conn: &mut crate::db::DbConnection,
+    user_id: i64,
+    f: &Filters,
+) -> diesel::QueryResult<Vec<RequestRow>> {
+    use crate::db::schema::{agencies, dossiers as d, services};
+    use diesel::prelude::*;
+    let mut q = d::table
+        .inner_join(services::table)
+        .inner_join(agencies::table)
+        .filter(d::user_id.eq(user_id))
+        .into_boxed();
+    if !f.ids.is_empty() {
+        q = q.filter(d::code.eq_any(&f.ids));
+    }
+    if let Some(code) = &f.service_code {
+        q = q.filter(services::code.eq(code));
+    }
+    if let Some(start) = f.start {
+        q = q.filter(d::submitted_at.ge(start));
+    }
+    if let Some(end) = f.end {
+        q = q.filter(d::submitted_at.le(end));
+    }
+    if let Some(closed) = f.status {
+        let finished = [3, 8, 9, 10];
+        q = if closed {
+            q.filter(d::status.eq_any(finished))
+        } else {
+            q.filter(d::status.ne_all(finished))
+        };
+    }
+    q.order(d::submitted_at.desc())
+        .limit(1000)
+        .select((
+            d::code,
+            d::status,
+            services::code,
+            services::name,
+            agencies::name,
+            d::submitted_at,
+            d::updated_at,
+            d::due_at,
+        ))
+        .load(conn)
+}
+
+fn parse_time(raw: &str) -> Option<chrono::NaiveDateTime> {
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .ok()
+        .map(|t| t.naive_utc())
+}
+
+/// GET `/open311/v2/{services|requests}.{json,xml}`.
+pub async fn v2_get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    file: web::Path<String>,
+    q: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    match split(&file) {
+        Some(("services", _)) => services(state, req, file).await,
+        Some(("requests", format)) => list_requests(state, req, format, q.into_inner()).await,
+        _ => Err(AppError::NotFound),
+    }
+}
+
+async fn list_requests(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    format: Format,
+    q: Vec<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let lang = lang_of(&req);
+    let m = |k: &str| state.messages.text(lang, k).to_string();
+    let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let user = match key_holder(&state, &req, &format, get("api_key")).await? {
+        Ok(u) => u,
+        Err(res) => return Ok(res),
+    };
+    let mut f = Filters {
+        ids: get("service_request_id")
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        service_code: get("service_code").filter(|s| !s.trim().is_empty()),
+        ..Default::default()
+    };
+    for (key, slot) in [("start_date", &mut f.start), ("end_date", &mut f.end)] {
+        if let Some(raw) = get(key).filter(|s| !s.trim().is_empty()) {
+            match parse_time(&raw) {
+                Some(t) => *slot = Some(t),
+                None => {
+                    let msg = m("open311_bad_date").replace("{name}", key);
+                    return Ok(error(StatusCode::BAD_REQUEST, &format, &msg));
+                }
+            }
+        }
+    }
+    match get("status").as_deref().map(str::trim) {
+        None | Some("") | Some("open,closed") | Some("closed,open") => {}
+        Some("open") => f.status = Some(false),
+        Some("closed") => f.status = Some(true),
+        Some(_) => {
+            return Ok(error(
+                StatusCode::BAD_REQUEST,
+                &format,
+                &m("open311_bad_status"),
+            ));
+        }
+    }
+    let rows = with_db(&state, "list Open311 requests", move |conn| {
+        Ok(load_requests(conn, user.id, &f)?)
+    })
+    .await?;
+    let shown: Vec<Vec<(&str, String)>> = rows
+        .iter()
+        .map(|r| request_fields(&state, lang, r))
+        .collect();
+    Ok(rows_answer(StatusCode::OK, &format, &shown))
+}
+
+#[derive(serde::Deserialize)]
+pub struct KeyQuery {
+    api_key: Option<String>,
+}
+
+/// GET `/open311/v2/requests/{id}.{json,xml}`: one of the key holder's dossiers.
+pub async fn one_request(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    file: web::Path<String>,
+    q: web::Query<KeyQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some((code, format)) = split(&file) else {
+        return Err(AppError::NotFound);
+    };
+    let lang = lang_of(&req);
+    let user = match key_holder(&state, &req, &format, q.into_inner().api_key).await? {
+        Ok(u) => u,
+        Err(res) => return Ok(res),
+    };
+    let f = Filters {
+        ids: vec![code.to_string()],
+        ..Default::default()
+    };
+    let rows = with_db(&state, "read an Open311 request", move |conn| {
+        Ok(load_requests(conn, user.id, &f)?)
+    })
+    .await?;
+    if rows.is_empty() {
+        let msg = state
+            .messages
+            .text(lang, "open311_no_request")
+            .replace("{id}", code);
+        return Ok(error(StatusCode::NOT_FOUND, &format, &msg));
+    }
+    let shown: Vec<Vec<(&str, String)>> = rows
+        .iter()
+        .map(|r| request_fields(&state, lang, r))
+        .collect();
+    Ok(rows_answer(StatusCode::OK, &format, &shown))
+}
+
+/// GET `/open311/v2/tokens/{token}.{json,xml}`: the dossier a draft became, once filed.
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    file: web::Path<String>,
+    q: web::Query<KeyQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some((token, format)) = split(&file) else {
+        return Err(AppError::NotFound);
+    };
+    let lang = lang_of(&req);
+    let user = match key_holder(&state, &req, &format, q.into_inner().api_key).await? {
+        Ok(u) => u,
+        Err(res) => return Ok(res),
+    };
+    let t = token.to_string();
+    let found = with_db(&state, "read an Open311 token", move |conn| {
+        use crate::db::schema::{dossiers as d, drafts};
+        use diesel::prelude::*;
+        let filed: Option<String> = d::table
+            .filter(d::draft_public_id.eq(&t))
+            .filter(d::user_id.eq(user.id))
+            .select(d::code)
+            .first(conn)
+            .optional()?;
+        if filed.is_some() {
+            return Ok(Some(filed));
+        }
+        let open: i64 = drafts::table
+            .filter(drafts::public_id.eq(&t))
+            .filter(drafts::user_id.eq(user.id))
+            .count()
+            .get_result(conn)?;
+        Ok((open > 0).then_some(None))
+    })
+    .await?;
+    let Some(code) = found else {
+        let msg = state
+            .messages
+            .text(lang, "open311_no_token")
+            .replace("{id}", token);
+        return Ok(error(StatusCode::NOT_FOUND, &format, &msg));
+    };
+    let row = vec![
+        ("service_request_id", code.unwrap_or_default()),
+        ("token", token.to_string()),
+    ];
+    Ok(rows_answer(StatusCode::OK, &format, &[row]))
+}
+
+/// POST `/open311/v2/requests.{json,xml}` (form-encoded, as the spec says).
+pub async fn create_request(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    file: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let Some(("requests", format)) = split(&file) else {
+        return Err(AppError::NotFound);
+    };
+    let lang = lang_of(&req);
+    let m = |k: &str| state.messages.text(lang, k).to_string();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let user = match key_holder(&state, &req, &format, Some(get("api_key"))).await? {
+        Ok(u) => u,
+        Err(res) => return Ok(res),
+    };
+    let code = get("service_code");
+    if code.is_empty() {
+        return Ok(error(
+            StatusCode::BAD_REQUEST,
+            &format,
+            &m("open311_service_code_required"),
+        ));
+    }
+    // attribute[code]=value; attribute[code][]=a for several values (joined as the form keeps
+    // multiple choices: one value a line).
+    let mut answers: std::collections::BTreeMap<String, String> = Default::default();
+    for (k, v) in &pairs {
+        let Some(inner) = k.strip_prefix("attribute[") else {
+            continue;
+        };
+        let (key, many) = match inner.strip_suffix("][]") {
+            Some(key) => (key, true),
+            None => (inner.strip_suffix(']').unwrap_or(inner), false),
+        };
+        let entry = answers.entry(key.to_string()).or_default();
+        if many && !entry.is_empty() {
+            entry.push('\n');
+        }
+        if many {
+            entry.push_str(v);
+        } else {
+            *entry = v.clone();
+        }
+    }
+    for (param, key) in [("email", "applicant_email"), ("phone", "applicant_phone")] {
+        let v = get(param);
+        if !v.is_empty() {
+            answers.entry(key.to_string()).or_insert(v);
+        }
+    }
+    let start = super::apply::ApiStart {
+        code: code.clone(),
+        level: get("level"),
+        province: get("province"),
+        ward: get("ward"),
+        answers,
+    };
+    let user_id = user.id;
+    let draft = match super::apply::start_for_api(&state, user, start).await? {
+        Ok(d) => d,
+        Err(key) => {
+            let msg = m(key).replace("{code}", &code);
+            let status = if key == "open311_unknown" {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return Ok(error(status, &format, &msg));
+        }
+    };
+    // Filed at once when nothing else is needed; otherwise the draft waits on the portal.
+    let st = state.clone();
+    let d2 = draft.clone();
+    let filed = with_db(&state, "file an Open311 request", move |conn| {
+        let places = |p: &str, w: Option<&str>| st.places.exists(p, w);
+        let email =
+            |sub: &crate::db::dossiers::Submitted| super::apply::submitted_email(&st, lang, sub);
+        match crate::db::dossiers::submit(
+            conn,
+            &crate::db::dossiers::SubmitInput {
+                draft_public_id: &d2,
+                user_id,
+                now: chrono::Utc::now().naive_utc(),
+                place_exists: &places,
+                email: &email,
+            },
+        ) {
+            Ok(s) => Ok(Some(s.code)),
+            Err(crate::db::dossiers::SubmitError::Db(e)) => Err(AppError::Internal(e)),
+            Err(_) => Ok(None),
+        }
+    })
+    .await?;
+    let base = state.settings.public_url.trim_end_matches('/').to_string();
+    let row = match filed {
+        Some(code) => vec![
+            ("service_request_id", code.clone()),
+            (
+                "service_notice",
+                m("open311_notice_filed").replace("{link}", &format!("{base}/dossiers/{code}")),
+            ),
+            ("account_id", String::new()),
+        ],
+        None => vec![
+            ("token", draft.clone()),
+            (
+                "service_notice",
+                m("open311_notice_draft").replace("{link}", &format!("{base}/drafts/{draft}")),
+            ),
+            ("account_id", String::new()),
+        ],
+    };
+    Ok(rows_answer(StatusCode::CREATED, &format, &[row]))
 }

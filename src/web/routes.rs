@@ -262,7 +262,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo: bool, sandbox: bool) {
         .service(resource("/open-data/{file}").route(get().to(open_data::catalogue)))
         // Open311 GeoReport v2
         .service(resource("/open311/{file}").route(get().to(open311::discovery)))
-        .service(resource("/open311/v2/{file}").route(get().to(open311::services)))
+        .service(
+            resource("/open311/v2/{file}")
+                .route(get().to(open311::v2_get))
+                .route(post().to(open311::create_request)),
+        )
+        .service(resource("/open311/v2/requests/{file}").route(get().to(open311::one_request)))
+        .service(resource("/open311/v2/tokens/{file}").route(get().to(open311::token)))
         .service(resource("/open311/v2/services/{file}").route(get().to(open311::definition)))
         // JSON API
         .service(

@@ -234,3 +234,287 @@ async fn a_third_party_open311_client_reads_both_formats() {
         "the same definition in both formats"
     );
 }
+
+/// An API key for `email`'s account.
+fn api_key(app: &TestApp, email: &str) -> String {
+    use diesel::prelude::*;
+    let mut conn = app.db();
+    let user: i64 = portal::db::schema::users::table
+        .filter(portal::db::schema::users::email.eq(email))
+        .select(portal::db::schema::users::id)
+        .first(&mut conn)
+        .expect("user");
+    let key = portal::security::tokens::random_token();
+    portal::db::api_tokens::create(
+        &mut conn,
+        user,
+        "open311 client",
+        &portal::security::tokens::hash_token(&key),
+        &format!("k{user}{}", &key[..8]),
+        chrono::Utc::now().naive_utc(),
+    )
+    .expect("token");
+    key
+}
+
+async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let res = crate::common::client()
+        .post(format!("{}{path}", app.address))
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    (res.status().as_u16(), res.text().await.expect("body"))
+}
+
+/// A level 3–4 procedure with a generated form that routes to the citizen's ward and asks for
+/// no document and no fee: its code. (The test removes its documents from the record so the
+/// form asks for none.)
+fn procedure_without_documents(app: &TestApp) -> String {
+    use diesel::prelude::*;
+    use portal::db::schema::{forms, service_documents, services};
+    use portal::domain::routing::{Level, decide};
+    let mut conn = app.db();
+    let with_forms: Vec<String> = forms::table
+        .select(forms::service_code)
+        .load(&mut conn)
+        .expect("forms");
+    let candidates: Vec<(i64, String)> = services::table
+        .filter(services::online_level.ge(3))
+        .filter(services::code.ne_all(&with_forms))
+        .order(services::code)
+        .select((services::id, services::code))
+        .load(&mut conn)
+        .expect("services");
+    let rules = portal::db::directory::rules(&mut conn).expect("rules");
+    let place = portal::db::directory::Place {
+        province: Some("01".into()),
+        ward: Some("00004".into()),
+    };
+    for (id, code) in candidates {
+        let Some(s) = portal::db::directory::routable_service(&mut conn, &code).expect("q") else {
+            continue;
+        };
+        let free = portal::db::dossiers::fee_due_at_filing(&mut conn, id, s.online_level)
+            .expect("fee")
+            == 0;
+        let routed = decide(&rules, &s.key(), Level::Commune).is_some_and(|rule| {
+            portal::db::directory::office_for(&mut conn, rule, s.ministry_id, &place)
+                .expect("office")
+                .is_some()
+        });
+        if free && routed && s.levels == ["commune"] {
+            diesel::delete(service_documents::table.filter(service_documents::service_id.eq(id)))
+                .execute(&mut conn)
+                .expect("documents");
+            return code;
+        }
+    }
+    panic!("no procedure routes to the ward");
+}
+
+#[tokio::test]
+async fn requests_are_filed_or_drafted_with_an_api_key_and_read_back_by_their_owner_only() {
+    let app = spawn_app().await;
+    crate::accounts::registered_citizen(&app, "an@example.vn", "001195012345").await;
+    crate::accounts::registered_citizen(&app, "binh@example.vn", "001195012346").await;
+    let key = api_key(&app, "an@example.vn");
+    let other = api_key(&app, "binh@example.vn");
+    // Without a key, with a wrong one: the spec's error format.
+    let (status, body) = post_form(
+        &app,
+        "/open311/v2/requests.json",
+        &[("service_code", "1.001193")],
+    )
+    .await;
+    assert_eq!(status, 401);
+    let errors: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(errors[0]["code"], 401);
+    let (status, xml) = post_form(
+        &app,
+        "/open311/v2/requests.xml",
+        &[("api_key", "nope"), ("service_code", "1.001193")],
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(xml_paths(&xml).contains(&"errors/error/description".to_string()));
+    let (status, _) = post_form(&app, "/open311/v2/requests.json", &[("api_key", &key)]).await;
+    assert_eq!(status, 400, "service_code is required");
+    let (status, _) = post_form(
+        &app,
+        "/open311/v2/requests.json",
+        &[("api_key", &key), ("service_code", "9.999999")],
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, body) = post_form(
+        &app,
+        "/open311/v2/requests.json",
+        &[
+            ("api_key", &key),
+            ("service_code", "1.001193"),
+            ("province", "99"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+
+    // A birth registration needs a document: a draft, answered with a token.
+    let (status, body) = post_form(
+        &app,
+        "/open311/v2/requests.json",
+        &[
+            ("api_key", &key),
+            ("service_code", "1.001193"),
+            ("attribute[child_name]", "Nguyễn Minh An"),
+            ("attribute[not_a_field]", "ignored"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let token = answer[0]["token"].as_str().expect("token").to_string();
+    assert!(
+        answer[0]["service_notice"]
+            .as_str()
+            .expect("notice")
+            .contains(&format!("/drafts/{token}"))
+    );
+    {
+        use diesel::prelude::*;
+        let answers: String = portal::db::schema::drafts::table
+            .filter(portal::db::schema::drafts::public_id.eq(&token))
+            .select(portal::db::schema::drafts::answers)
+            .first(&mut app.db())
+            .expect("draft");
+        assert!(
+            answers.contains("Nguyễn Minh An"),
+            "the attribute is an answer: {answers}"
+        );
+        assert!(
+            !answers.contains("ignored"),
+            "unknown attributes are dropped"
+        );
+    }
+    let (status, _, body) = get(
+        &app,
+        &format!("/open311/v2/tokens/{token}.json?api_key={key}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let t: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(t[0]["token"], token.as_str());
+    assert!(t[0]["service_request_id"].is_null(), "not filed yet");
+    assert_eq!(
+        get(
+            &app,
+            &format!("/open311/v2/tokens/{token}.json?api_key={other}")
+        )
+        .await
+        .0,
+        404,
+        "another person's draft"
+    );
+
+    // A procedure that needs nothing more is filed at once: the dossier code.
+    let code = procedure_without_documents(&app);
+    let (status, body) = post_form(
+        &app,
+        "/open311/v2/requests.xml",
+        &[
+            ("api_key", &key),
+            ("service_code", &code),
+            ("attribute[request]", "Đề nghị xác nhận"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let paths = xml_paths(&body);
+    assert!(
+        paths.contains(&"service_requests/request/service_request_id".to_string()),
+        "{body}"
+    );
+    let id = body
+        .split("<service_request_id>")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("id")
+        .to_string();
+    assert!(
+        id.starts_with("00004.00.00.H01-") || id.contains('-'),
+        "{id}"
+    );
+
+    // The owner reads it back in both formats, with the filters; nobody else does.
+    let (status, _, body) = get(&app, &format!("/open311/v2/requests.json?api_key={key}")).await;
+    assert_eq!(status, 200);
+    let list: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(list.as_array().expect("list").len(), 1);
+    assert_eq!(list[0]["service_request_id"], id.as_str());
+    assert_eq!(list[0]["status"], "open");
+    assert_eq!(list[0]["service_code"], code.as_str());
+    assert!(
+        list[0]["requested_datetime"]
+            .as_str()
+            .expect("time")
+            .ends_with("+07:00")
+    );
+    let (status, _, xml) = get(
+        &app,
+        &format!("/open311/v2/requests/{id}.xml?api_key={key}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let paths = xml_paths(&xml);
+    for element in [
+        "service_request_id",
+        "status",
+        "service_name",
+        "service_code",
+        "agency_responsible",
+        "requested_datetime",
+        "updated_datetime",
+        "expected_datetime",
+    ] {
+        assert!(
+            paths.contains(&format!("service_requests/request/{element}")),
+            "{element} in {xml}"
+        );
+    }
+    let (_, _, body) = get(
+        &app,
+        &format!("/open311/v2/requests.json?api_key={key}&status=closed"),
+    )
+    .await;
+    assert_eq!(body, "[]");
+    let (_, _, body) = get(
+        &app,
+        &format!("/open311/v2/requests.json?api_key={key}&service_code=1.001193"),
+    )
+    .await;
+    assert_eq!(body, "[]", "the birth registration is still a draft");
+    let (status, _, _) = get(
+        &app,
+        &format!("/open311/v2/requests.json?api_key={key}&start_date=yesterday"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (_, _, body) = get(
+        &app,
+        &format!("/open311/v2/requests.json?api_key={key}&start_date=2000-01-01T00:00:00%2B07:00"),
+    )
+    .await;
+    assert!(body.contains(&id));
+    let (_, _, body) = get(&app, &format!("/open311/v2/requests.json?api_key={other}")).await;
+    assert_eq!(body, "[]", "another person's key sees none of it");
+    assert_eq!(
+        get(
+            &app,
+            &format!("/open311/v2/requests/{id}.json?api_key={other}")
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(get(&app, "/open311/v2/requests.json").await.0, 401);
+}

@@ -12,7 +12,7 @@ pub use documents::{delete_file, documents, documents_done, download, upload, vi
 pub(crate) use draft::preview_page;
 pub use draft::{Row, shown, submitted_email};
 pub use draft::{check, delete_draft, delete_draft_form, save_section, section, submit, tasks};
-pub use place::{choose_place, start};
+pub use place::{ApiStart, choose_place, start, start_for_api};
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 

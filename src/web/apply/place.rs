@@ -309,12 +309,36 @@ pub async fn choose_place(
         errors.insert("place", "apply_no_office");
         return render(&state, &req, &r, &form, &errors, None, unprocessable);
     };
+    let public_id = create_draft(
+        &state,
+        s.user.clone(),
+        &r.service,
+        level,
+        place,
+        (rule, office),
+        BTreeMap::new(),
+    )
+    .await?;
+    Ok(see_other(&draft_path(&public_id, "")))
+}
+
+/// Starts a draft for `user` at the routed office, the answers prefilled from the account and
+/// `given` (keys of the form only) on top; its public id.
+#[allow(clippy::too_many_arguments)]
+async fn create_draft(
+    state: &web::Data<AppState>,
+    user: crate::db::users::User,
+    service: &RoutableService,
+    level: Level,
+    place: Place,
+    (rule, office): (Rule, Office),
+    given: BTreeMap<String, String>,
+) -> Result<String, AppError> {
     let public_id = new_public_id();
-    let user = s.user.clone();
-    let service_id = r.service.id;
-    let (code, name) = (r.service.code.clone(), r.service.name.clone());
+    let service_id = service.id;
+    let (code, name) = (service.code.clone(), service.name.clone());
     let id = public_id.clone();
-    with_db(&state, "start a draft", move |conn| {
+    with_db(state, "start a draft", move |conn| {
         let (version, def) = forms::current(conn, service_id, &code, &name)?;
         let known = |p: Prefill| -> Vec<String> {
             match p {
@@ -334,8 +358,21 @@ pub async fn choose_place(
                 ],
             }
         };
-        let mut answers = initial_answers(&dossiers::applicant_form(), &known);
+        let applicant = dossiers::applicant_form();
+        let mut answers = initial_answers(&applicant, &known);
         answers.extend(initial_answers(&def, &known));
+        let keys: std::collections::BTreeSet<String> = applicant
+            .fields()
+            .chain(def.fields())
+            .map(|f| f.key.clone())
+            .collect();
+        for (k, v) in given {
+            // A field's own key, or a part of a composite one (`birthplace.province`).
+            let base = k.split('.').next().unwrap_or("");
+            if keys.contains(&k) || keys.contains(base) {
+                answers.insert(k, v);
+            }
+        }
         drafts::create(
             conn,
             &NewDraft {
@@ -358,5 +395,59 @@ pub async fn choose_place(
         Ok(())
     })
     .await?;
-    Ok(see_other(&draft_path(&public_id, "")))
+    Ok(public_id)
+}
+
+/// What an API client asks to start (Open311 `POST requests`).
+pub struct ApiStart {
+    pub code: String,
+    pub level: String,
+    pub province: String,
+    pub ward: String,
+    pub answers: BTreeMap<String, String>,
+}
+
+/// Starts a draft for an API client's account (the place from the request, else the
+/// account's); the draft's public id, or the message key of why not.
+pub async fn start_for_api(
+    state: &web::Data<AppState>,
+    user: crate::db::users::User,
+    a: ApiStart,
+) -> Result<Result<String, &'static str>, AppError> {
+    let r = match routing(state, a.code).await {
+        Ok(r) => r,
+        Err(AppError::NotFound) => return Ok(Err("open311_unknown")),
+        Err(e) => return Err(e),
+    };
+    if !r.online() {
+        return Ok(Err("open311_unknown"));
+    }
+    let form = PlaceForm {
+        level: a.level,
+        province: if a.province.is_empty() {
+            user.province_code.clone().unwrap_or_default()
+        } else {
+            a.province
+        },
+        ward: if a.ward.is_empty() {
+            user.ward_code.clone().unwrap_or_default()
+        } else {
+            a.ward
+        },
+        ..Default::default()
+    };
+    let (level, place, errors) = check_place(state, &r, &form);
+    let Some(level) = level.filter(|_| errors.is_empty()) else {
+        return Ok(Err(errors
+            .values()
+            .next()
+            .copied()
+            .unwrap_or("apply_err_level")));
+    };
+    let Some(routed) = route(state, &r, level, &place).await? else {
+        return Ok(Err("apply_no_office"));
+    };
+    create_draft(state, user, &r.service, level, place, routed, a.answers)
+        .await
+        .map(Ok)
 }
