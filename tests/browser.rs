@@ -1157,8 +1157,33 @@ async fn phone_width_has_no_horizontal_scroll() {
 async fn phone_check(app: &common::TestApp, client: &Client) -> TestResult {
     let base = &app.address;
     let service = service_page_from_search(app, client, "dang+ky+khai+sinh").await?;
+    // The scoreboard with figures: its tables scroll inside their own region, not the page.
+    let office = {
+        let mut conn = app.db();
+        portal::db::generate::run(
+            &mut conn,
+            &portal::db::generate::Options {
+                dossiers: 200,
+                offices: 3,
+                seed: 3,
+                now: chrono::Utc::now().naive_utc(),
+            },
+        )
+        .map_err(|e| format!("{e:#}"))?;
+        let year = portal::db::stats::years(&mut conn)?
+            .first()
+            .cloned()
+            .ok_or("no year with dossiers")?;
+        let office = portal::db::stats::cells(&mut conn, "office", &year)?
+            .first()
+            .map(|(k, _)| k.clone())
+            .ok_or("no office with dossiers")?;
+        format!("{base}/scoreboard/offices/{office}?period={year}")
+    };
     let pages = [
         ("home", format!("{base}/")),
+        ("scoreboard", format!("{base}/scoreboard")),
+        ("scoreboard: an office", office),
         (
             "search results",
             format!("{base}/services?q=dang+ky+khai+sinh"),

@@ -97,11 +97,20 @@ fn add_to_cell(conn: &mut DbConnection, cell: &CellKey, delta: &Tally) -> QueryR
     .map(|_| ())
 }
 
-fn add_everywhere(conn: &mut DbConnection, k: &Keys, delta: &Tally) -> QueryResult<()> {
-    for cell in cells_of(k) {
-        add_to_cell(conn, &cell, delta)?;
+/// Adds each cell's delta in the cells' order: every transaction takes the cells' row locks in
+/// one global order, so two refreshes on PostgreSQL cannot deadlock (a transfer touches two
+/// offices' cells).
+fn apply(conn: &mut DbConnection, deltas: &BTreeMap<CellKey, Tally>) -> QueryResult<()> {
+    for (cell, delta) in deltas {
+        add_to_cell(conn, cell, delta)?;
     }
     Ok(())
+}
+
+fn add_into(deltas: &mut BTreeMap<CellKey, Tally>, k: &Keys, delta: &Tally) {
+    for cell in cells_of(k) {
+        deltas.entry(cell).or_default().add(delta);
+    }
 }
 
 fn negated(t: &Tally) -> Tally {
@@ -264,24 +273,22 @@ pub fn refresh(conn: &mut DbConnection, dossier_id: i64, now: NaiveDateTime) -> 
         ))
         .first(conn)
         .optional()?;
-    match old {
-        Some((agency_id, province_code, ministry_id, month, tally)) => {
-            let old_keys = Keys {
-                agency_id,
-                province_code,
-                ministry_id,
-                month,
-            };
-            let old_tally = Tally::parse(&tally).unwrap_or_default();
-            if old_keys == keys {
-                add_everywhere(conn, &keys, &facts.tally.minus(&old_tally))?;
-            } else {
-                add_everywhere(conn, &old_keys, &negated(&old_tally))?;
-                add_everywhere(conn, &keys, &facts.tally)?;
-            }
-        }
-        None => add_everywhere(conn, &keys, &facts.tally)?,
+    let mut deltas = BTreeMap::new();
+    if let Some((agency_id, province_code, ministry_id, month, tally)) = old {
+        let old_keys = Keys {
+            agency_id,
+            province_code,
+            ministry_id,
+            month,
+        };
+        add_into(
+            &mut deltas,
+            &old_keys,
+            &negated(&Tally::parse(&tally).unwrap_or_default()),
+        );
     }
+    add_into(&mut deltas, &keys, &facts.tally);
+    apply(conn, &deltas)?;
     let values = (
         ds::dossier_id.eq(dossier_id),
         ds::agency_id.eq(keys.agency_id),

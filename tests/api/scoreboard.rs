@@ -544,3 +544,74 @@ async fn every_indicator_matches_the_hand_counted_fixture_and_a_rebuild_agrees()
     let (status, _) = app.get_text("/api/v1/statistics/planets").await;
     assert_eq!(status, 404);
 }
+
+/// Eight people file and eight officers move their dossiers at the same moment, half of them
+/// transferred between two offices (which touches both offices' cells): the kept cells still
+/// equal the timeline's, with no deadlock on PostgreSQL (cells are locked in one order).
+#[test]
+fn concurrent_moves_and_transfers_count_every_dossier_once() {
+    let url = crate::common::fresh_database();
+    let mut conn = portal::db::establish(&url).expect("conn");
+    let ward = office(&mut conn, "00004.00.00.H01");
+    let police = office(&mut conn, "00004.01.00.H01");
+    let lead = staff(&mut conn);
+    let drafts = ready_drafts(&mut conn, 8, "5");
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(drafts.len()));
+    let handles: Vec<_> = drafts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (user, draft))| {
+            let (url, barrier) = (url.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut conn = portal::db::establish(&url).expect("conn");
+                barrier.wait();
+                let code = crate::applications::submit_in_process(&mut conn, user, &draft)
+                    .expect("filed")
+                    .code;
+                let now = || chrono::Utc::now().naive_utc();
+                go(&mut conn, &code, Action::Accept, now());
+                if i % 2 == 0 {
+                    let seen = version(&mut conn, &code);
+                    handover(
+                        &mut conn,
+                        &HandoverInput {
+                            code: &code,
+                            offices: &[ward],
+                            actor_id: lead,
+                            is_lead: true,
+                            seen_version: seen,
+                            what: Handover::Transfer(police),
+                            note: "Chuyển",
+                            now: now(),
+                            email: &no_apology_ok,
+                        },
+                    )
+                    .map_err(|e| format!("{e:?}"))
+                    .expect("transferred");
+                }
+                go(&mut conn, &code, Action::Start, now());
+                go(&mut conn, &code, Action::Approve, now());
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("a thread");
+    }
+    let now = chrono::Utc::now().naive_utc();
+    stats::sweep(&mut conn, now, 100).expect("sweep");
+    assert_eq!(
+        stats::check(&mut conn, now).expect("check"),
+        Vec::<String>::new()
+    );
+    let year = portal::domain::calendar::to_local(now)
+        .format("%Y")
+        .to_string();
+    let at_police = stats::cell(&mut conn, "office", &police.to_string(), &year).expect("cell");
+    let at_ward = stats::cell(&mut conn, "office", &ward.to_string(), &year).expect("cell");
+    assert_eq!(at_police.0[indicators::RECEIVED], 4);
+    assert_eq!(at_ward.0[indicators::RECEIVED], 4);
+    assert_eq!(
+        stats::cell(&mut conn, "portal", "", &year).expect("cell").0[indicators::FINISHED],
+        8
+    );
+}
