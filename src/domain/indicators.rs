@@ -336,6 +336,9 @@ pub fn figures(t: &Tally) -> Figures {
 
 /// A period as asked in a URL: `2026`, `2026-Q1` or `2026-03`.
 pub fn parse_period(raw: &str) -> Option<String> {
+    if !raw.is_ascii() {
+        return None;
+    }
     let b = raw.as_bytes();
     let year_ok = |s: &str| s.len() == 4 && s.bytes().all(|c| c.is_ascii_digit()) && s >= "2000";
     match b.len() {
@@ -514,7 +517,8 @@ mod tests {
             assert_eq!(parse_period(ok).as_deref(), Some(ok));
         }
         for bad in [
-            "26", "2026-Q5", "2026-13", "2026-00", "abcd", "2026-1", "1999",
+            "26", "2026-Q5", "2026-13", "2026-00", "abcd", "2026-1", "1999", " 2026", "202ừ1",
+            "2026-ừ",
         ] {
             assert_eq!(parse_period(bad), None, "{bad}");
         }

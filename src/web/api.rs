@@ -261,8 +261,8 @@ pub struct Statistics {
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct StatisticsQuery {
-    /// `2026`, `2026-Q1` or `2026-03`; the current year when absent.
-    #[param(pattern = "^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")]
+    /// `2026`, `2026-Q1` or `2026-03`; the current year when absent or empty.
+    #[param(pattern = "^([2-9][0-9]{3}(-Q[1-4]|-(0[1-9]|1[0-2]))?)?$")]
     pub period: Option<String>,
 }
 

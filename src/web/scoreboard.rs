@@ -97,7 +97,7 @@ pub struct BoardQuery {
 /// The period asked (`2026`, `2026-Q1`, `2026-03`), else the current year; a period that cannot
 /// be read is a 400 that says the shapes.
 pub fn period_of(raw: Option<&str>) -> Result<String, AppError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+    match raw.filter(|s| !s.is_empty()) {
         None => Ok(
             crate::domain::calendar::to_local(chrono::Utc::now().naive_utc())
                 .format("%Y")
