@@ -181,6 +181,7 @@ impl Application {
                 gateway: state.settings.payment.clone(),
                 messages: state.messages.clone(),
                 http: crate::jobs::Jobs::webhook_client()?,
+                seal: state.settings.seal_key.clone(),
             })
             .spawn();
         }

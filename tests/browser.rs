@@ -2240,6 +2240,7 @@ async fn admin_journey(app: &common::TestApp, client: &Client, axe: &str) -> Tes
         };
         portal::db::webhooks::add(
             &mut conn,
+            &app.settings.seal_key,
             ward,
             "https://motcua.example.gov.vn/portal-events",
             "secret",

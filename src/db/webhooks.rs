@@ -14,6 +14,7 @@ use super::schema::{
 };
 use crate::domain::status::Status;
 use crate::domain::webhook::{MAX_ATTEMPTS, backoff};
+use crate::security::seal::{SealKey, open_secret, seal_secret};
 
 /// How long a worker holds a claimed delivery before another may try it.
 pub const LEASE: chrono::Duration = chrono::Duration::seconds(120);
@@ -39,9 +40,15 @@ pub fn of_office(conn: &mut DbConnection, agency_id: i64) -> QueryResult<Vec<Web
         .load(conn)
 }
 
-/// Registers a webhook; its id.
+/// The context a webhook's secret is sealed for.
+fn secret_context(agency_id: i64) -> String {
+    format!("webhook:{agency_id}")
+}
+
+/// Registers a webhook, its secret sealed with the portal's seal key; its id.
 pub fn add(
     conn: &mut DbConnection,
+    seal: &SealKey,
     agency_id: i64,
     url: &str,
     secret: &str,
@@ -52,7 +59,7 @@ pub fn add(
         .values((
             wh::agency_id.eq(agency_id),
             wh::url.eq(url.trim()),
-            wh::secret.eq(secret),
+            wh::secret.eq(seal_secret(seal, &secret_context(agency_id), secret)),
             wh::active.eq(true),
             wh::created_by.eq(by),
             wh::created_at.eq(now),
@@ -230,7 +237,8 @@ pub fn enqueue(
 pub struct Due {
     pub id: i64,
     pub url: String,
-    pub secret: String,
+    /// None when the sealed secret cannot be opened with this seal key.
+    pub secret: Option<String>,
     pub event_id: String,
     pub payload: String,
     pub attempts: i32,
@@ -238,7 +246,12 @@ pub struct Due {
 
 /// Claims up to `limit` deliveries due at `now`: for each webhook and dossier only the oldest
 /// not yet made, and only when no other worker holds it.
-pub fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Due>> {
+pub fn claim_due(
+    conn: &mut DbConnection,
+    seal: &SealKey,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Due>> {
     let candidates: Vec<(i64, i64, i64)> = wd::table
         .filter(wd::status.eq("pending"))
         .filter(wd::next_attempt_at.le(now))
@@ -272,15 +285,22 @@ pub fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Que
         if claimed == 0 {
             continue;
         }
-        let (url, secret, event_id, payload, attempts) = wd::table
+        let (url, sealed, agency_id, event_id, payload, attempts) = wd::table
             .inner_join(wh::table)
             .filter(wd::id.eq(id))
-            .select((wh::url, wh::secret, wd::event_id, wd::payload, wd::attempts))
-            .first::<(String, String, String, String, i32)>(conn)?;
+            .select((
+                wh::url,
+                wh::secret,
+                wh::agency_id,
+                wd::event_id,
+                wd::payload,
+                wd::attempts,
+            ))
+            .first::<(String, String, i64, String, String, i32)>(conn)?;
         out.push(Due {
             id,
             url,
-            secret,
+            secret: open_secret(seal, &secret_context(agency_id), &sealed).ok(),
             event_id,
             payload,
             attempts,

@@ -57,6 +57,8 @@ pub struct Jobs {
     pub messages: crate::i18n::Messages,
     /// Webhook deliveries: no redirects followed, 10 s at most per attempt.
     pub http: reqwest::Client,
+    /// Opens the webhooks' sealed secrets.
+    pub seal: crate::security::seal::SealKey,
 }
 
 /// Webhook deliveries sent per pass.
@@ -77,6 +79,7 @@ impl Jobs {
             storage: crate::storage::from_settings(settings)?,
             public_url: settings.public_url.trim_end_matches('/').to_string(),
             http: Jobs::webhook_client()?,
+            seal: settings.seal_key.clone(),
         }))
     }
 
@@ -118,30 +121,37 @@ impl Jobs {
         let me = self.clone();
         let due = tokio::task::spawn_blocking(move || -> Result<Vec<db::webhooks::Due>> {
             let mut conn = me.pool.get().context("database connection")?;
-            Ok(db::webhooks::claim_due(&mut conn, now, WEBHOOK_BATCH)?)
+            Ok(db::webhooks::claim_due(
+                &mut conn,
+                &me.seal,
+                now,
+                WEBHOOK_BATCH,
+            )?)
         })
         .await
         .context("claiming webhook deliveries")??;
         let (mut delivered, mut failed) = (0, 0);
         for d in due {
-            let signature = sign(
-                &d.secret,
-                chrono::Utc::now().timestamp(),
-                d.payload.as_bytes(),
-            );
-            let sent = self
-                .http
-                .post(&d.url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header(EVENT_HEADER, &d.event_id)
-                .header(SIGNATURE_HEADER, signature)
-                .body(d.payload.clone())
-                .send()
-                .await;
-            let outcome = match sent {
-                Ok(res) if res.status().is_success() => Ok(()),
-                Ok(res) => Err(format!("HTTP {}", res.status().as_u16())),
-                Err(e) => Err(format!("{e}")),
+            let outcome = match &d.secret {
+                None => Err("the webhook's secret cannot be opened with this seal key".to_string()),
+                Some(secret) => {
+                    let signature =
+                        sign(secret, chrono::Utc::now().timestamp(), d.payload.as_bytes());
+                    let sent = self
+                        .http
+                        .post(&d.url)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .header(EVENT_HEADER, &d.event_id)
+                        .header(SIGNATURE_HEADER, signature)
+                        .body(d.payload.clone())
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(res) if res.status().is_success() => Ok(()),
+                        Ok(res) => Err(format!("HTTP {}", res.status().as_u16())),
+                        Err(e) => Err(format!("{e}")),
+                    }
+                }
             };
             if outcome.is_ok() {
                 delivered += 1;

@@ -82,6 +82,48 @@ pub fn new_office_key(seal: &SealKey, office_id: &str) -> (String, String) {
     )
 }
 
+/// Seals a short secret for the database (a webhook's signing secret), bound to `context`: the
+/// row cannot be moved to another context, nor read without the seal key.
+pub fn seal_secret(seal: &SealKey, context: &str, secret: &str) -> String {
+    let mut nonce = [0u8; 12];
+    rand::rng().fill_bytes(&mut nonce);
+    let sealed = seal
+        .cipher()
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: secret.as_bytes(),
+                aad: context.as_bytes(),
+            },
+        )
+        .unwrap_or_default();
+    let mut stored = nonce.to_vec();
+    stored.extend_from_slice(&sealed);
+    BASE64.encode(&stored)
+}
+
+/// The secret `seal_secret` sealed for `context`.
+pub fn open_secret(seal: &SealKey, context: &str, sealed: &str) -> Result<String, SealError> {
+    let raw = BASE64
+        .decode(sealed.as_bytes())
+        .map_err(|_| SealError::CannotOpen)?;
+    if raw.len() < 12 {
+        return Err(SealError::CannotOpen);
+    }
+    let (nonce, body) = raw.split_at(12);
+    let plain = seal
+        .cipher()
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: body,
+                aad: context.as_bytes(),
+            },
+        )
+        .map_err(|_| SealError::CannotOpen)?;
+    String::from_utf8(plain).map_err(|_| SealError::CannotOpen)
+}
+
 fn open(seal: &SealKey, office_id: &str, sealed: &str) -> Result<SigningKey, SealError> {
     let raw = BASE64
         .decode(sealed.as_bytes())
@@ -230,6 +272,25 @@ mod tests {
             Err(SealError::CannotOpen)
         );
         assert!(!sealed.contains(&seal.to_text()));
+    }
+
+    #[test]
+    fn a_sealed_secret_opens_only_with_its_key_and_context() {
+        let seal = SealKey::generate();
+        let sealed = seal_secret(&seal, "webhook:7", "s3cret");
+        assert!(!sealed.contains("s3cret"));
+        assert_eq!(
+            open_secret(&seal, "webhook:7", &sealed).as_deref(),
+            Ok("s3cret")
+        );
+        assert_eq!(
+            open_secret(&seal, "webhook:8", &sealed),
+            Err(SealError::CannotOpen)
+        );
+        assert_eq!(
+            open_secret(&SealKey::generate(), "webhook:7", &sealed),
+            Err(SealError::CannotOpen)
+        );
     }
 
     #[test]

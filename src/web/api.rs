@@ -257,6 +257,8 @@ pub struct Statistics {
     pub items: Vec<super::scoreboard::ScopeRow>,
     /// Where each figure is defined in plain words.
     pub definitions: String,
+    /// The nine rating indicators, in the order of `figures.indicators`.
+    pub indicator_keys: Vec<&'static str>,
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -297,6 +299,7 @@ pub async fn statistics(
             scope: plural,
             period,
             items,
+            indicator_keys: crate::domain::rating::INDICATORS.to_vec(),
             definitions: format!(
                 "{}/scoreboard#definitions",
                 state.settings.public_url.trim_end_matches('/')

@@ -199,6 +199,7 @@ pub async fn catalogue(
                 "licence": LICENCE,
                 "scope": name,
                 "period": period,
+                "indicator_keys": crate::domain::rating::INDICATORS,
                 "definitions": format!("{}/scoreboard#definitions", state.settings.public_url.trim_end_matches('/')),
                 "rows": rows,
             });

@@ -537,6 +537,11 @@ async fn every_indicator_matches_the_hand_counted_fixture_and_a_rebuild_agrees()
     assert_eq!(items[1]["key"], w.as_str());
     assert_eq!(items[1]["figures"]["on_time"], 7);
     assert_eq!(items[1]["figures"]["overdue_now"], 1);
+    assert_eq!(json["indicator_keys"][3], "attitude");
+    assert_eq!(
+        items[1]["figures"]["indicators"][3], 1.0,
+        "attitude: 2 and 0"
+    );
     let (status, _) = app
         .get_json("/api/v1/statistics/offices?period=2027-13")
         .await;

@@ -162,6 +162,7 @@ async fn every_event_arrives_once_in_order_after_the_receiver_comes_back() {
     let start = chrono::Utc::now().naive_utc();
     portal::db::webhooks::add(
         &mut conn,
+        &app.settings.seal_key,
         ward,
         &format!("http://127.0.0.1:{port}/portal-events"),
         SECRET,
@@ -217,6 +218,11 @@ async fn every_event_arrives_once_in_order_after_the_receiver_comes_back() {
     }
     let total: usize = expected.iter().map(|(_, s)| s.len()).sum();
     assert_eq!(total, 5 + 4 + 4);
+    let stored: String = portal::db::schema::webhooks::table
+        .select(portal::db::schema::webhooks::secret)
+        .first(&mut conn)
+        .expect("webhook");
+    assert!(!stored.contains(SECRET), "the secret is sealed at rest");
     let queued: i64 = wd::table.count().get_result(&mut conn).expect("count");
     assert_eq!(queued as usize, total, "one delivery per status change");
 

@@ -146,10 +146,19 @@ pub async fn add_webhook(
     let secret = crate::security::tokens::random_token();
     let (o, admin_id) = (origin(&req), admin.0.user.id);
     let (id2, url2, secret2) = (office_id.clone(), url.clone(), secret.clone());
+    let seal = state.settings.seal_key.clone();
     with_db(&state, "add a webhook", move |conn| {
         crate::db::transaction(conn, |conn| -> Result<(), AppError> {
             let (agency_id, _) = agency_of(conn, &id2)?;
-            let id = hooks::add(conn, agency_id, &url2, &secret2, Some(admin_id), o.now)?;
+            let id = hooks::add(
+                conn,
+                &seal,
+                agency_id,
+                &url2,
+                &secret2,
+                Some(admin_id),
+                o.now,
+            )?;
             let subject = format!("office:{id2}");
             let e = Entry::new(
                 Some(admin_id),
