@@ -50,3 +50,49 @@ fn usage_errors_exit_2_and_failures_exit_1() {
     );
     assert_eq!(bad.status.code(), Some(1), "{bad:?}");
 }
+
+/// `portal generate` builds the scoreboard's cells; `portal stats check` finds them equal to the
+/// timeline, names a cell someone changed behind the portal's back (exit 1), and `portal stats
+/// rebuild` puts it right.
+#[test]
+fn stats_check_finds_a_tampered_cell_and_rebuild_repairs_it() {
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("portal.db");
+    let made = portal(&["generate", "--dossiers", "500", "--offices", "3"], &db);
+    assert_eq!(made.status.code(), Some(0), "{made:?}");
+    let check = portal(&["stats", "check"], &db);
+    assert_eq!(check.status.code(), Some(0), "{check:?}");
+    assert!(String::from_utf8_lossy(&check.stdout).contains("0 difference(s)"));
+    let mut conn = diesel::SqliteConnection::establish(&db.display().to_string()).expect("db");
+    let year: String = diesel::sql_query(
+        "SELECT period FROM stat_cells WHERE scope = 'portal' AND length(period) = 4 \
+         ORDER BY received DESC LIMIT 1",
+    )
+    .get_result::<Period>(&mut conn)
+    .expect("a year")
+    .period;
+    diesel::sql_query(format!(
+        "UPDATE stat_cells SET received = received + 1 WHERE scope = 'portal' AND period = '{year}'"
+    ))
+    .execute(&mut conn)
+    .expect("tamper");
+    let check = portal(&["stats", "check"], &db);
+    assert_eq!(check.status.code(), Some(1), "{check:?}");
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        out.contains(&format!("portal  {year}: received kept")),
+        "{out}"
+    );
+    assert!(out.contains("1 difference(s)"), "{out}");
+    let rebuilt = portal(&["stats", "rebuild"], &db);
+    assert_eq!(rebuilt.status.code(), Some(0), "{rebuilt:?}");
+    assert!(String::from_utf8_lossy(&rebuilt.stdout).contains("500 dossiers"));
+    assert_eq!(portal(&["stats", "check"], &db).status.code(), Some(0));
+}
+
+#[derive(diesel::QueryableByName)]
+struct Period {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    period: String,
+}
