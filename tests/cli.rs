@@ -89,6 +89,27 @@ fn stats_check_finds_a_tampered_cell_and_rebuild_repairs_it() {
     assert_eq!(rebuilt.status.code(), Some(0), "{rebuilt:?}");
     assert!(String::from_utf8_lossy(&rebuilt.stdout).contains("500 dossiers"));
     assert_eq!(portal(&["stats", "check"], &db).status.code(), Some(0));
+    // A database whose dossiers lack their contributions (as before the indicators existed):
+    // the next start rebuilds them.
+    diesel::sql_query("DELETE FROM stat_cells")
+        .execute(&mut conn)
+        .expect("empty the cells");
+    diesel::sql_query("DELETE FROM dossier_stats")
+        .execute(&mut conn)
+        .expect("empty the contributions");
+    let check = portal(&["stats", "check"], &db);
+    assert_eq!(check.status.code(), Some(0), "{check:?}");
+    let cells: i64 = diesel::sql_query("SELECT COUNT(*) AS n FROM stat_cells")
+        .get_result::<Count>(&mut conn)
+        .expect("cells")
+        .n;
+    assert!(cells > 0, "rebuilt at start");
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
 
 #[derive(diesel::QueryableByName)]

@@ -684,7 +684,16 @@ pub fn names(
 /// Whether some dossier has no contribution yet (a database from before the indicators, or
 /// dossiers loaded in bulk): then the caller rebuilds.
 pub fn missing(conn: &mut DbConnection) -> QueryResult<bool> {
-    let filed: i64 = dossiers::table.count().get_result(conn)?;
-    let counted: i64 = ds::table.count().get_result(conn)?;
-    Ok(filed != counted)
+    #[derive(QueryableByName)]
+    struct Gap {
+        #[diesel(sql_type = BigInt)]
+        gap: i64,
+    }
+    // One statement, one snapshot: a dossier filed meanwhile by another instance (with its
+    // contribution, in one transaction) is in both counts or in neither.
+    let g: Gap = crate::with_backend!(conn, |c| diesel::sql_query(
+        "SELECT (SELECT COUNT(*) FROM dossiers) - (SELECT COUNT(*) FROM dossier_stats) AS gap"
+    )
+    .get_result(c))?;
+    Ok(g.gap != 0)
 }
