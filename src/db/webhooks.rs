@@ -13,8 +13,45 @@ use super::schema::{
     agencies, dossier_events, dossiers, services, webhook_deliveries as wd, webhooks as wh,
 };
 use crate::domain::status::Status;
-use crate::domain::webhook::{MAX_ATTEMPTS, backoff};
 use crate::security::seal::{SealKey, open_secret, seal_secret};
+
+/// Where a delivery stands (`webhook_deliveries.status`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its (next) attempt.
+    Pending,
+    Delivered,
+    /// Given up after its attempts (re-sendable).
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl TryFrom<String> for DeliveryStatus {
+    type Error = super::types::UnknownStoredName;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        super::types::parse_stored("webhook delivery status", value)
+    }
+}
+
+/// The stored name of `DeliveryStatus::Pending`, for filters.
+const PENDING: &str = "pending";
 
 /// How long a worker holds a claimed delivery before another may try it.
 pub const LEASE: chrono::Duration = chrono::Duration::seconds(120);
@@ -121,23 +158,6 @@ pub struct EventChange {
     pub at: String,
 }
 
-/// The status's name in events.
-pub fn status_name(code: i32) -> &'static str {
-    match Status::from_code(code) {
-        Some(Status::Submitted) => "submitted",
-        Some(Status::Accepted) => "accepted",
-        Some(Status::Refused) => "refused",
-        Some(Status::Processing) => "processing",
-        Some(Status::SupplementRequested) => "supplement_requested",
-        Some(Status::PaymentRequested) => "payment_requested",
-        Some(Status::WithdrawalRequested) => "withdrawal_requested",
-        Some(Status::Stopped) => "stopped",
-        Some(Status::Processed) => "processed",
-        Some(Status::Delivered) => "delivered",
-        None => "",
-    }
-}
-
 fn rfc3339(t: NaiveDateTime) -> String {
     t.and_utc()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -208,7 +228,10 @@ pub fn enqueue(
             action,
             from_status,
             to_status,
-            status: status_name(to_status).to_string(),
+            status: Status::from_code(to_status)
+                .map(Status::name)
+                .unwrap_or_default()
+                .to_string(),
             at: rfc3339(at),
         },
     };
@@ -221,7 +244,7 @@ pub fn enqueue(
                 wd::dossier_id.eq(dossier_id),
                 wd::event_id.eq(&event.id),
                 wd::payload.eq(&payload),
-                wd::status.eq("pending"),
+                wd::status.eq(PENDING),
                 wd::attempts.eq(0),
                 wd::next_attempt_at.eq(now),
                 wd::last_error.eq(""),
@@ -253,7 +276,7 @@ pub fn claim_due(
     limit: i64,
 ) -> QueryResult<Vec<Due>> {
     let candidates: Vec<(i64, i64, i64)> = wd::table
-        .filter(wd::status.eq("pending"))
+        .filter(wd::status.eq(PENDING))
         .filter(wd::next_attempt_at.le(now))
         .filter(wd::lease_until.is_null().or(wd::lease_until.lt(now)))
         .order(wd::id)
@@ -268,7 +291,7 @@ pub fn claim_due(
         let oldest: Option<i64> = wd::table
             .filter(wd::webhook_id.eq(webhook_id))
             .filter(wd::dossier_id.eq(dossier_id))
-            .filter(wd::status.eq("pending"))
+            .filter(wd::status.eq(PENDING))
             .select(diesel::dsl::min(wd::id))
             .first(conn)?;
         if oldest != Some(id) {
@@ -277,7 +300,7 @@ pub fn claim_due(
         let claimed = diesel::update(
             wd::table
                 .find(id)
-                .filter(wd::status.eq("pending"))
+                .filter(wd::status.eq(PENDING))
                 .filter(wd::lease_until.is_null().or(wd::lease_until.lt(now))),
         )
         .set(wd::lease_until.eq(Some(now + LEASE)))
@@ -309,44 +332,44 @@ pub fn claim_due(
     Ok(out)
 }
 
-/// Keeps a delivery's outcome: delivered, or the error and the next try (failed after
-/// `MAX_ATTEMPTS`).
-pub fn record(
+/// Keeps a delivery made.
+pub fn record_delivered(conn: &mut DbConnection, due: &Due, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(wd::table.find(due.id).filter(wd::status.eq(PENDING)))
+        .set((
+            wd::status.eq(DeliveryStatus::Delivered.as_str()),
+            wd::attempts.eq(due.attempts + 1),
+            wd::delivered_at.eq(Some(now)),
+            wd::lease_until.eq(None::<NaiveDateTime>),
+            wd::last_error.eq(""),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Keeps a failed attempt: pending again until `next_attempt`, or failed for good when it is
+/// `None` (the attempts are used up).
+pub fn record_failure(
     conn: &mut DbConnection,
     due: &Due,
-    outcome: Result<(), String>,
+    error: &str,
+    next_attempt: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let attempts = due.attempts + 1;
-    let target = wd::table.find(due.id).filter(wd::status.eq("pending"));
-    match outcome {
-        Ok(()) => diesel::update(target)
-            .set((
-                wd::status.eq("delivered"),
-                wd::attempts.eq(attempts),
-                wd::delivered_at.eq(Some(now)),
-                wd::lease_until.eq(None::<NaiveDateTime>),
-                wd::last_error.eq(""),
-            ))
-            .execute(conn)?,
-        Err(e) => {
-            let error: String = e.chars().take(500).collect();
-            diesel::update(target)
-                .set((
-                    wd::status.eq(if attempts >= MAX_ATTEMPTS {
-                        "failed"
-                    } else {
-                        "pending"
-                    }),
-                    wd::attempts.eq(attempts),
-                    wd::next_attempt_at.eq(now + backoff(attempts)),
-                    wd::lease_until.eq(None::<NaiveDateTime>),
-                    wd::last_error.eq(error),
-                ))
-                .execute(conn)?
-        }
+    let error: String = error.chars().take(500).collect();
+    let status = match next_attempt {
+        Some(_) => DeliveryStatus::Pending,
+        None => DeliveryStatus::Failed,
     };
-    Ok(())
+    diesel::update(wd::table.find(due.id).filter(wd::status.eq(PENDING)))
+        .set((
+            wd::status.eq(status.as_str()),
+            wd::attempts.eq(due.attempts + 1),
+            wd::next_attempt_at.eq(next_attempt.unwrap_or(now)),
+            wd::lease_until.eq(None::<NaiveDateTime>),
+            wd::last_error.eq(error),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// One line of an office's delivery log.
@@ -356,7 +379,8 @@ pub struct LogRow {
     pub url: String,
     pub dossier_code: String,
     pub event_id: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub last_error: String,
@@ -404,7 +428,7 @@ pub fn resend(
     if found.is_some() {
         diesel::update(wd::table.find(id))
             .set((
-                wd::status.eq("pending"),
+                wd::status.eq(PENDING),
                 wd::attempts.eq(0),
                 wd::next_attempt_at.eq(now),
                 wd::lease_until.eq(None::<NaiveDateTime>),
@@ -418,7 +442,7 @@ pub fn resend(
 /// How many deliveries are still to make (all offices).
 pub fn pending(conn: &mut DbConnection) -> QueryResult<i64> {
     wd::table
-        .filter(wd::status.eq("pending"))
+        .filter(wd::status.eq(PENDING))
         .count()
         .get_result(conn)
 }

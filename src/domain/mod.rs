@@ -16,6 +16,7 @@ pub mod login;
 pub mod open311;
 pub mod procedure;
 pub mod rating;
+pub mod retry;
 pub mod routing;
 pub mod scoreboard;
 pub mod status;

@@ -90,6 +90,22 @@ impl Status {
         }
     }
 
+    /// The status's name where machines read it (webhook events).
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Submitted => "submitted",
+            Status::Accepted => "accepted",
+            Status::Refused => "refused",
+            Status::Processing => "processing",
+            Status::SupplementRequested => "supplement_requested",
+            Status::PaymentRequested => "payment_requested",
+            Status::WithdrawalRequested => "withdrawal_requested",
+            Status::Stopped => "stopped",
+            Status::Processed => "processed",
+            Status::Delivered => "delivered",
+        }
+    }
+
     /// The message key of the status in plain words.
     pub fn message_key(self) -> String {
         format!("status_{}", self.code())

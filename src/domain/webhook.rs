@@ -12,12 +12,19 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::retry::RetryPolicy;
+
 pub const SIGNATURE_HEADER: &str = "X-Portal-Signature";
 pub const EVENT_HEADER: &str = "X-Portal-Event";
 /// How far a signature's time may be from the receiver's clock.
 pub const TOLERANCE_SECS: i64 = 300;
-/// After this many failed attempts a delivery is marked failed (an administrator may re-send).
-pub const MAX_ATTEMPTS: i32 = 12;
+/// Retries after a failed delivery: 30 s doubled each time up to 6 hours; after 12 attempts
+/// (about a day and a half) the delivery is marked failed (an administrator may re-send).
+pub const RETRY: RetryPolicy = RetryPolicy {
+    base: std::time::Duration::from_secs(30),
+    max: std::time::Duration::from_secs(6 * 3600),
+    max_attempts: 12,
+};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -76,13 +83,6 @@ pub fn verify(
         .verify_slice(&v1)
         .map_err(|_| Refused::BadSignature)?;
     Ok(t)
-}
-
-/// The wait before attempt `attempts + 1` after `attempts` failures: 30 s doubled each time, at
-/// most 6 hours.
-pub fn backoff(attempts: i32) -> chrono::Duration {
-    let n = attempts.clamp(1, 20) - 1;
-    chrono::Duration::seconds((30i64 << n).min(6 * 3600))
 }
 
 /// A webhook URL an administrator may register: http or https, a host, no credentials, at most
@@ -144,11 +144,16 @@ mod tests {
     }
 
     #[test]
-    fn retries_back_off_to_six_hours() {
-        assert_eq!(backoff(1).num_seconds(), 30);
-        assert_eq!(backoff(2).num_seconds(), 60);
-        assert_eq!(backoff(5).num_seconds(), 480);
-        assert_eq!(backoff(12).num_seconds(), 6 * 3600);
+    fn retries_back_off_to_six_hours_then_stop() {
+        assert_eq!(RETRY.delay(1).as_secs(), 30);
+        assert_eq!(RETRY.delay(2).as_secs(), 60);
+        assert_eq!(RETRY.delay(5).as_secs(), 480);
+        assert_eq!(RETRY.delay(11).as_secs(), 6 * 3600);
+        let t = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .expect("time")
+            .naive_utc();
+        assert!(RETRY.next_attempt(11, t).is_some());
+        assert_eq!(RETRY.next_attempt(12, t), None);
     }
 
     #[test]

@@ -161,7 +161,14 @@ impl Jobs {
             let me = self.clone();
             tokio::task::spawn_blocking(move || -> Result<()> {
                 let mut conn = me.pool.get().context("database connection")?;
-                Ok(db::webhooks::record(&mut conn, &d, outcome, now)?)
+                match outcome {
+                    Ok(()) => db::webhooks::record_delivered(&mut conn, &d, now)?,
+                    Err(e) => {
+                        let next = crate::domain::webhook::RETRY.next_attempt(d.attempts + 1, now);
+                        db::webhooks::record_failure(&mut conn, &d, &e, next, now)?
+                    }
+                }
+                Ok(())
             })
             .await
             .context("recording a webhook delivery")??;

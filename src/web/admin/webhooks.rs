@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::super::account::page;
@@ -24,12 +23,8 @@ fn agency_of(
     conn: &mut crate::db::DbConnection,
     office_id: &str,
 ) -> Result<(i64, String), AppError> {
-    use crate::db::schema::agencies;
-    agencies::table
-        .filter(agencies::office_id.eq(office_id))
-        .select((agencies::id, agencies::name))
-        .first(conn)
-        .optional()?
+    crate::db::offices::by_office_id(conn, office_id)?
+        .map(|o| (o.id, o.name))
         .ok_or(AppError::NotFound)
 }
 
