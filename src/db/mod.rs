@@ -17,6 +17,7 @@ pub mod forms;
 pub mod generate;
 pub mod login_failures;
 pub mod offices;
+pub mod open311;
 pub mod outbox;
 pub mod payments;
 pub mod people;

@@ -277,19 +277,26 @@ impl FromRequest for ApiUser {
                 .and_then(|v| v.to_str().ok())
                 .and_then(bearer_token)
                 .ok_or(AppError::Unauthorized)?;
-            let hash = hash_token(token);
-            let now = Utc::now().naive_utc();
-            let user = with_db(&state, "resolve the API token", move |conn| {
-                Ok(api_tokens::owner(conn, &hash, now)?)
-            })
-            .await?;
-            match user {
+            match api_key_owner(&state, token).await? {
                 Some(u) if !u.role().requires_two_factor() => Ok(ApiUser(u)),
                 Some(_) => Err(AppError::Forbidden),
                 None => Err(AppError::Unauthorized),
             }
         })
     }
+}
+
+/// The live account an API key (token) belongs to; its use is recorded.
+pub async fn api_key_owner(
+    state: &web::Data<AppState>,
+    token: &str,
+) -> Result<Option<User>, AppError> {
+    let hash = hash_token(token);
+    let now = Utc::now().naive_utc();
+    with_db(state, "resolve the API token", move |conn| {
+        Ok(api_tokens::owner(conn, &hash, now)?)
+    })
+    .await
 }
 
 /// The token in `Authorization: Bearer <token>`; the scheme name is case-insensitive

@@ -17,6 +17,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::{AppState, lang_of, with_db};
+use crate::db::open311::{Filters, RequestRow};
 use crate::domain::open311::{self, Service};
 use crate::error::AppError;
 
@@ -185,13 +186,7 @@ async fn key_holder(
             &m("open311_key_required"),
         )));
     };
-    let hash = crate::security::tokens::hash_token(key.trim());
-    let now = chrono::Utc::now().naive_utc();
-    let user = with_db(state, "resolve an Open311 API key", move |conn| {
-        Ok(crate::db::api_tokens::owner(conn, &hash, now)?)
-    })
-    .await?;
-    Ok(match user {
+    Ok(match super::auth::api_key_owner(state, key.trim()).await? {
         Some(u) if u.role() == crate::domain::account::Role::Citizen => Ok(u),
         Some(_) => Err(error(
             StatusCode::FORBIDDEN,
@@ -258,19 +253,6 @@ fn rows_answer(status: StatusCode, format: &Format, rows: &[Vec<(&str, String)>]
     res
 }
 
-/// A dossier as an Open311 request.
-#[derive(Debug, Clone, diesel::Queryable)]
-struct RequestRow {
-    code: String,
-    status: i32,
-    service_code: String,
-    service_name: String,
-    office: String,
-    submitted_at: chrono::NaiveDateTime,
-    updated_at: chrono::NaiveDateTime,
-    due_at: Option<chrono::NaiveDateTime>,
-}
-
 fn request_fields(
     state: &AppState,
     lang: crate::i18n::Lang,
@@ -300,63 +282,6 @@ fn request_fields(
         ("zipcode", String::new()),
         ("media_url", String::new()),
     ]
-}
-
-/// The filters of `GET requests`.
-#[derive(Default)]
-struct Filters {
-    ids: Vec<String>,
-    service_code: Option<String>,
-    start: Option<chrono::NaiveDateTime>,
-    end: Option<chrono::NaiveDateTime>,
-    status: Option<bool>,
-}
-
-fn load_requests(
-    conn: &mut crate::db::DbConnection,
-    user_id: i64,
-    f: &Filters,
-) -> diesel::QueryResult<Vec<RequestRow>> {
-    use crate::db::schema::{agencies, dossiers as d, services};
-    use diesel::prelude::*;
-    let mut q = d::table
-        .inner_join(services::table)
-        .inner_join(agencies::table)
-        .filter(d::user_id.eq(user_id))
-        .into_boxed();
-    if !f.ids.is_empty() {
-        q = q.filter(d::code.eq_any(&f.ids));
-    }
-    if let Some(code) = &f.service_code {
-        q = q.filter(services::code.eq(code));
-    }
-    if let Some(start) = f.start {
-        q = q.filter(d::submitted_at.ge(start));
-    }
-    if let Some(end) = f.end {
-        q = q.filter(d::submitted_at.le(end));
-    }
-    if let Some(closed) = f.status {
-        let finished = [3, 8, 9, 10];
-        q = if closed {
-            q.filter(d::status.eq_any(finished))
-        } else {
-            q.filter(d::status.ne_all(finished))
-        };
-    }
-    q.order(d::submitted_at.desc())
-        .limit(1000)
-        .select((
-            d::code,
-            d::status,
-            services::code,
-            services::name,
-            agencies::name,
-            d::submitted_at,
-            d::updated_at,
-            d::due_at,
-        ))
-        .load(conn)
 }
 
 fn parse_time(raw: &str) -> Option<chrono::NaiveDateTime> {
@@ -428,7 +353,7 @@ async fn list_requests(
         }
     }
     let rows = with_db(&state, "list Open311 requests", move |conn| {
-        Ok(load_requests(conn, user.id, &f)?)
+        Ok(crate::db::open311::requests(conn, user.id, &f)?)
     })
     .await?;
     let shown: Vec<Vec<(&str, String)>> = rows
@@ -463,7 +388,7 @@ pub async fn one_request(
         ..Default::default()
     };
     let rows = with_db(&state, "read an Open311 request", move |conn| {
-        Ok(load_requests(conn, user.id, &f)?)
+        Ok(crate::db::open311::requests(conn, user.id, &f)?)
     })
     .await?;
     if rows.is_empty() {
@@ -497,23 +422,7 @@ pub async fn token(
     };
     let t = token.to_string();
     let found = with_db(&state, "read an Open311 token", move |conn| {
-        use crate::db::schema::{dossiers as d, drafts};
-        use diesel::prelude::*;
-        let filed: Option<String> = d::table
-            .filter(d::draft_public_id.eq(&t))
-            .filter(d::user_id.eq(user.id))
-            .select(d::code)
-            .first(conn)
-            .optional()?;
-        if filed.is_some() {
-            return Ok(Some(filed));
-        }
-        let open: i64 = drafts::table
-            .filter(drafts::public_id.eq(&t))
-            .filter(drafts::user_id.eq(user.id))
-            .count()
-            .get_result(conn)?;
-        Ok((open > 0).then_some(None))
+        Ok(crate::db::open311::token(conn, user.id, &t)?)
     })
     .await?;
     let Some(code) = found else {
