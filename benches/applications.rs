@@ -11,52 +11,19 @@
 //!
 //! `cargo bench --bench applications -- submit` or `-- uploads` runs one part.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use portal::config::{LogFormat, Settings};
+#[path = "support/mod.rs"]
+mod support;
 use portal::db::{self, DbConnection, attachments as att, directory, drafts as dr, forms, users};
 use portal::domain::routing::{Level, decide};
+use support::fresh_url;
 
 const PASSWORD: &str = "trời xanh mây trắng 2026";
 const CONCURRENCY: usize = 4;
-
-fn settings(database_url: String, dir: &Path) -> Settings {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    Settings {
-        database_url,
-        bind: "127.0.0.1:0".into(),
-        data_dir: root.join("data"),
-        templates_dir: root.join("templates"),
-        assets_dir: root.join("assets"),
-        locales_dir: root.join("locales"),
-        workers: 2,
-        db_pool_size: 8,
-        log_format: LogFormat::Json,
-        seed_on_start: true,
-        catalogue_poll_secs: 60,
-        public_url: "http://127.0.0.1".into(),
-        demo: false,
-        smtp_url: None,
-        mail_from: "Portal <no-reply@portal.test>".into(),
-        mail_dir: dir.join("mail"),
-        // The bench measures filing, not delivery.
-        run_mail_worker: false,
-        login_limit_per_ip: 1_000_000,
-        login_limit_per_account: 1_000_000,
-        demo_on_postgres: false,
-        body_idle_timeout_secs: 10,
-        body_timeout_secs: 300,
-        upload_dir: dir.join("uploads"),
-        upload_max_file_bytes: 10 * 1024 * 1024,
-        upload_max_dossier_bytes: 200 * 1024 * 1024,
-        s3: None,
-        payment: Settings::payment_defaults("http://127.0.0.1", false),
-        seal_key: portal::security::seal::SealKey::generate(),
-    }
-}
 
 fn birth_answers(email: &str) -> portal::domain::form_schema::Answers {
     [
@@ -184,28 +151,6 @@ fn drafts_for(conn: &mut DbConnection, user: i64, email: &str, n: usize, tag: &s
     .expect("drafts")
 }
 
-/// A fresh database URL: a file under `dir`, or a new PostgreSQL database.
-fn fresh_url(dir: &Path) -> String {
-    match std::env::var("BENCH_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        Some(server) => {
-            let name = format!("portal_bench_{}", std::process::id());
-            let mut admin = diesel::PgConnection::establish(&server).expect("postgres");
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin)
-                .expect("drop");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .expect("create");
-            let (head, _) = server.rsplit_once('/').expect("a database in the URL");
-            format!("{head}/{name}")
-        }
-        None => format!("sqlite://{}", dir.join("bench.db").display()),
-    }
-}
-
 fn csrf_of(html: &str) -> String {
     html.split("name=\"_csrf\" value=\"")
         .nth(1)
@@ -282,13 +227,15 @@ where
 
 async fn submit_bench() {
     let dir = tempfile::tempdir().expect("tmp");
-    let url = fresh_url(dir.path());
+    let url = fresh_url(dir.path(), &format!("apply_{}", std::process::id()));
     let backend = if url.starts_with("postgres") {
         "PostgreSQL"
     } else {
         "SQLite"
     };
-    let s = settings(url.clone(), dir.path());
+    let mut s = support::settings(url.clone(), dir.path());
+    // Ten 10 MB uploads to one draft in the memory bench.
+    s.upload_max_dossier_bytes = 200 * 1024 * 1024;
     let app = portal::startup::Application::build(s).expect("app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state.clone();
@@ -394,7 +341,9 @@ fn rss_kib(pid: u32) -> u64 {
 async fn uploads_bench() {
     let dir = tempfile::tempdir().expect("tmp");
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let s = settings(url.clone(), dir.path());
+    let mut s = support::settings(url.clone(), dir.path());
+    // Ten 10 MB uploads to one draft in the memory bench.
+    s.upload_max_dossier_bytes = 200 * 1024 * 1024;
     drop(portal::startup::prepare_database(&s).expect("seed"));
     let mut conn = db::establish(&url).expect("conn");
     let email = "upload@example.vn";
