@@ -57,54 +57,61 @@ pub fn cells_of(k: &Keys) -> Vec<CellKey> {
     out
 }
 
-/// Adds `delta` to one cell.
-fn add_to_cell(conn: &mut DbConnection, cell: &CellKey, delta: &Tally) -> QueryResult<()> {
-    if delta.is_zero() {
+/// Adds each cell's delta (zero deltas skipped) in one statement, the rows in the cells' order:
+/// every transaction takes the cells' row locks in one global order, so two refreshes on
+/// PostgreSQL cannot deadlock (a transfer touches two offices' cells).
+fn apply(conn: &mut DbConnection, deltas: &BTreeMap<CellKey, Tally>) -> QueryResult<()> {
+    let rows: Vec<(&CellKey, &Tally)> = deltas.iter().filter(|(_, t)| !t.is_zero()).collect();
+    // At most 1,000 rows (3,000 bound values) a statement: under both databases' limits.
+    for chunk in rows.chunks(1_000) {
+        add_rows(conn, chunk)?;
+    }
+    Ok(())
+}
+
+fn add_rows(conn: &mut DbConnection, rows: &[(&CellKey, &Tally)]) -> QueryResult<()> {
+    if rows.is_empty() {
         return Ok(());
     }
     let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    let ph = |i: usize| {
-        if sqlite {
-            "?".to_string()
-        } else {
-            format!("${i}")
-        }
-    };
-    let values = delta
-        .0
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut values = Vec::with_capacity(rows.len());
+    for (i, (_, t)) in rows.iter().enumerate() {
+        let ph = |k: usize| {
+            if sqlite {
+                "?".to_string()
+            } else {
+                format!("${}", i * 3 + k)
+            }
+        };
+        let numbers =
+            t.0.iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+        values.push(format!("({}, {}, {}, {numbers})", ph(1), ph(2), ph(3)));
+    }
     let set = MEASURES
         .iter()
         .map(|m| format!("{m} = stat_cells.{m} + excluded.{m}"))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "INSERT INTO stat_cells (scope, scope_key, period, {}) VALUES ({}, {}, {}, {values}) \
+        "INSERT INTO stat_cells (scope, scope_key, period, {}) VALUES {} \
          ON CONFLICT (scope, scope_key, period) DO UPDATE SET {set}",
         MEASURES.join(", "),
-        ph(1),
-        ph(2),
-        ph(3)
+        values.join(", ")
     );
-    crate::with_backend!(conn, |c| diesel::sql_query(&sql)
-        .bind::<Text, _>(&cell.0)
-        .bind::<Text, _>(&cell.1)
-        .bind::<Text, _>(&cell.2)
-        .execute(c))
+    crate::with_backend!(conn, |c| {
+        let mut q = diesel::sql_query(&sql).into_boxed();
+        for (cell, _) in rows {
+            q = q
+                .bind::<Text, _>(cell.0.as_str())
+                .bind::<Text, _>(cell.1.as_str())
+                .bind::<Text, _>(cell.2.as_str());
+        }
+        q.execute(c)
+    })
     .map(|_| ())
-}
-
-/// Adds each cell's delta in the cells' order: every transaction takes the cells' row locks in
-/// one global order, so two refreshes on PostgreSQL cannot deadlock (a transfer touches two
-/// offices' cells).
-fn apply(conn: &mut DbConnection, deltas: &BTreeMap<CellKey, Tally>) -> QueryResult<()> {
-    for (cell, delta) in deltas {
-        add_to_cell(conn, cell, delta)?;
-    }
-    Ok(())
 }
 
 fn add_into(deltas: &mut BTreeMap<CellKey, Tally>, k: &Keys, delta: &Tally) {
@@ -253,7 +260,13 @@ pub fn refresh(conn: &mut DbConnection, dossier_id: i64, now: NaiveDateTime) -> 
         e_result,
         rating: rating.as_deref().and_then(Scores::parse),
     };
-    let cal = super::calendar::calendar(conn)?;
+    // Only a finished dossier's working days need the holidays.
+    let finished = Status::from_code(row.2).is_some_and(Status::is_finished);
+    let cal = if finished {
+        super::calendar::calendar(conn)?
+    } else {
+        Calendar::default()
+    };
     let (keys, facts) = compute(
         &row,
         &extra,
@@ -439,7 +452,7 @@ pub fn rebuild(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Rebui
     super::transaction(conn, |conn| {
         diesel::delete(sc::table).execute(conn)?;
         diesel::delete(ds::table).execute(conn)?;
-        let mut cells: HashMap<CellKey, Tally> = HashMap::new();
+        let mut cells: BTreeMap<CellKey, Tally> = BTreeMap::new();
         let dossiers = scan(conn, now, |conn, batch| {
             let mut rows = Vec::with_capacity(batch.len());
             for (id, keys, facts) in &batch {
@@ -463,9 +476,7 @@ pub fn rebuild(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Rebui
             }
             Ok(())
         })?;
-        for (cell, tally) in &cells {
-            add_to_cell(conn, cell, tally)?;
-        }
+        apply(conn, &cells)?;
         Ok(Rebuilt {
             dossiers,
             cells: cells.len(),
